@@ -1,0 +1,46 @@
+# Two entry points for a fresh Debian 12 machine (as root): `make demo` and `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+BIN := $(VENV)/bin
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+
+.PHONY: demo test prereqs deps lint unit molecule down lock clean
+
+demo: deps  ## hosts up, site.yml converged, access details printed
+	$(BIN)/mlopsctl up
+
+test: deps  ## lint + unit tests + molecule/integration scenarios, with a timing per stage
+	tools/run-tests.sh
+
+prereqs:  ## system packages (apt): podman with runc, debootstrap, rsync
+	tools/install-prereqs.sh
+
+deps: prereqs $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+lint: deps
+	tools/run-tests.sh lint
+
+unit: deps
+	tools/run-tests.sh unit
+
+molecule: deps
+	tools/run-tests.sh molecule
+
+down: deps  ## remove the local hosts, their network and volumes
+	$(BIN)/mlopsctl hosts down
+
+lock:  ## re-resolve requirements.lock from pyproject's dev extra
+	rm -rf /tmp/mlops-lock && python3 -m venv /tmp/mlops-lock
+	/tmp/mlops-lock/bin/pip install --quiet -e '.[dev]'
+	{ echo "# Exact versions of every Python package the project uses (make deps installs these)."; \
+	  echo "# Regenerate: make lock"; /tmp/mlops-lock/bin/pip freeze --exclude-editable; } > requirements.lock
+
+clean:
+	rm -rf $(VENV) .mlops

@@ -1,0 +1,86 @@
+"""Filters of the postgresql role: memory tuning, preload merging and postgresql.conf quoting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible.errors import AnsibleFilterError
+
+PG_STROM_LIBRARY = "$libdir/pg_strom"
+
+
+def pg_tuning(memory_mb: int, cpus: int, max_connections: int = 100) -> dict[str, Any]:
+    """Memory and parallelism settings from the host's size, after the usual PostgreSQL guidance."""
+    memory_mb, cpus, max_connections = int(memory_mb), max(int(cpus), 1), max(int(max_connections), 1)
+    if memory_mb < 256:
+        raise AnsibleFilterError(f"pg_tuning: {memory_mb} MB is too little memory to tune for (need 256 MB or more)")
+    shared_buffers = memory_mb // 4
+    return {
+        "shared_buffers": f"{shared_buffers}MB",
+        "effective_cache_size": f"{memory_mb * 3 // 4}MB",
+        "maintenance_work_mem": f"{min(memory_mb // 16, 2048)}MB",
+        # A quarter of what is left after shared buffers, shared by every connection, each sorting twice.
+        "work_mem": f"{max((memory_mb - shared_buffers) // (4 * max_connections * 2), 4)}MB",
+        "wal_buffers": f"{min(max(shared_buffers // 32, 1), 16)}MB",
+        "max_worker_processes": max(cpus, 8),
+        "max_parallel_workers": cpus,
+        "max_parallel_workers_per_gather": max(min(cpus // 2, 4), 1),
+        "max_parallel_maintenance_workers": max(min(cpus // 2, 4), 1),
+    }
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        return [part.strip().strip("'\"") for part in value.split(",") if part.strip()]
+    if isinstance(value, (list, tuple)):
+        return [str(part).strip() for part in value if str(part).strip()]
+    raise AnsibleFilterError(f"shared_preload_libraries must be a string or a list, got {type(value).__name__}")
+
+
+def _library_key(name: str) -> str:
+    """'$libdir/pg_strom' and 'pg_strom' name the same library."""
+    return name.removeprefix("$libdir/")
+
+
+def pg_preload_merge(value: Any, add: Any = None, remove: Any = None) -> str:
+    """Merge libraries into shared_preload_libraries: keep the existing order, add missing, drop removed."""
+    removed = {_library_key(lib) for lib in _as_list(remove)}
+    merged: list[str] = []
+    seen: set[str] = set()
+    for lib in _as_list(value) + _as_list(add):
+        key = _library_key(lib)
+        if key in seen or key in removed:
+            continue
+        seen.add(key)
+        merged.append(lib)
+    return ",".join(merged)
+
+
+def pg_conf_value(value: Any) -> str:
+    """Render a value for postgresql.conf: booleans on/off, numbers bare, everything else quoted."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        value = ",".join(str(v) for v in value)
+    return "'" + str(value).replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def fill_defaults(items: list[dict[str, Any]], defaults: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each item with the defaults filled in for the keys it leaves out."""
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise AnsibleFilterError("fill_defaults: expected a list of dicts")
+    return [{**defaults, **item} for item in items]
+
+
+class FilterModule:
+    def filters(self) -> dict[str, Any]:
+        return {
+            "pg_tuning": pg_tuning,
+            "pg_preload_merge": pg_preload_merge,
+            "pg_conf_value": pg_conf_value,
+            "fill_defaults": fill_defaults,
+        }

@@ -1,0 +1,77 @@
+"""Which container engine runs the local hosts, and the command lines it needs."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from mlopsctl.config import HostSpec, LocalConfig
+
+
+class EngineError(RuntimeError):
+    """The engine is missing or refused a command; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Engine:
+    name: str  # podman | docker
+    binary: str
+    global_args: tuple[str, ...] = ()
+
+    @property
+    def ansible_connection(self) -> str:
+        return "containers.podman.podman" if self.name == "podman" else "community.docker.docker"
+
+    def cmd(self, *args: str) -> list[str]:
+        return [self.binary, *self.global_args, *args]
+
+
+def _docker_engine_answers(binary: str) -> bool:
+    # The docker client is often present without a daemon; only a daemon that answers counts.
+    result = subprocess.run([binary, "info", "--format", "{{.ServerVersion}}"], capture_output=True, text=True)
+    return result.returncode == 0 and bool(result.stdout.strip())
+
+
+def detect_engine(
+    wanted: str,
+    which: Callable[[str], str | None] = shutil.which,
+    docker_answers: Callable[[str], bool] = _docker_engine_answers,
+) -> Engine:
+    """podman first (runc runtime where present), docker only when its daemon answers."""
+    podman = which("podman") if wanted in ("auto", "podman") else None
+    if podman:
+        runc = which("runc")
+        # crun fails on hybrid cgroups hosts; runc works on every host we know of.
+        return Engine("podman", podman, ("--runtime", runc) if runc else ())
+    docker = which("docker") if wanted in ("auto", "docker") else None
+    if docker and docker_answers(docker):
+        return Engine("docker", docker)
+    if wanted == "podman":
+        raise EngineError("podman is not installed: run `apt-get install -y podman runc` (or `make prereqs`)")
+    if wanted == "docker":
+        raise EngineError('no Docker engine answers `docker info`: start dockerd, or set local.engine = "podman"')
+    raise EngineError(
+        "no container engine: install podman (`apt-get install -y podman runc`, or `make prereqs`) "
+        "or start a Docker engine"
+    )
+
+
+def run_args(engine: Engine, cfg: LocalConfig, spec: HostSpec, image: str, labels: dict[str, str]) -> list[str]:
+    """The full `run` command line that boots one systemd host."""
+    args = ["run", "--detach", "--name", spec.name, "--hostname", spec.name]
+    args += ["--network", cfg.network, "--ip", spec.ip]
+    # Lowered ulimits: the engine's defaults need CAP_SYS_RESOURCE, which build machines lack.
+    args += ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"]
+    if engine.name == "podman":
+        args += ["--systemd=always"]
+    else:
+        args += ["--privileged", "--cgroupns=host", "--volume", "/sys/fs/cgroup:/sys/fs/cgroup:rw"]
+        args += ["--tmpfs", "/run", "--tmpfs", "/run/lock", "--tmpfs", "/tmp"]
+    for key, value in sorted(labels.items()):
+        args += ["--label", f"{key}={value}"]
+    for machine_port, host_port in spec.publish:
+        args += ["--publish", f"{cfg.publish_address}:{machine_port}:{host_port}"]
+    args += [image, "/sbin/init"]
+    return engine.cmd(*args)

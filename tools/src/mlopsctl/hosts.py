@@ -1,0 +1,206 @@
+"""Local test hosts: systemd containers on one private network, and their inventory."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import subprocess
+import tarfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mlopsctl.config import HostSpec, LocalConfig
+from mlopsctl.engine import Engine, run_args
+from mlopsctl.image import ensure_image, image_exists, image_tag
+from mlopsctl.inventory import build_inventory, write_inventory
+from mlopsctl.progress import CommandError, run, say, step
+
+PROJECT_LABEL = "io.datatech.mlops.project"
+SPEC_LABEL = "io.datatech.mlops.spec"
+CA_DIR = "/usr/local/share/ca-certificates/mlops"
+PEM_RE = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
+
+
+@dataclass
+class Report:
+    changes: list[str] = field(default_factory=list)
+
+    def add(self, what: str) -> None:
+        self.changes.append(what)
+        say(f"    changed: {what}")
+
+
+def spec_hash(engine: Engine, cfg: LocalConfig, spec: HostSpec, image: str) -> str:
+    """A fingerprint of everything the host was created with; a new one means the host is stale."""
+    args = run_args(engine, cfg, spec, image, {PROJECT_LABEL: cfg.label})
+    return hashlib.sha256("\0".join(args[1:]).encode()).hexdigest()[:12]
+
+
+def split_certificates(files: tuple[Path, ...]) -> dict[str, bytes]:
+    """Every PEM certificate of the given files, one file each, named by content."""
+    certs: dict[str, bytes] = {}
+    for path in files:
+        for block in PEM_RE.findall(path.read_bytes()):
+            certs[f"extra-{hashlib.sha256(block).hexdigest()[:16]}.crt"] = block + b"\n"
+    return dict(sorted(certs.items()))
+
+
+def certificates_tar(certs: dict[str, bytes], manifest: str) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, body in {**certs, ".manifest": manifest.encode()}.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(body)
+            info.mode = 0o644
+            tar.addfile(info, io.BytesIO(body))
+    return buf.getvalue()
+
+
+def inspect(engine: Engine, kind: str, name: str) -> dict | None:
+    result = run(engine.cmd(kind, "inspect", name), check=False)
+    if result.returncode != 0:
+        return None
+    data = json.loads(result.stdout)
+    return data[0] if data else None
+
+
+def _labels(obj: dict) -> dict[str, str]:
+    return obj.get("Labels") or obj.get("labels") or obj.get("Config", {}).get("Labels") or {}
+
+
+def ensure_network(engine: Engine, cfg: LocalConfig, report: Report) -> None:
+    found = inspect(engine, "network", cfg.network)
+    if found is None:
+        run(
+            engine.cmd(
+                "network", "create", "--subnet", cfg.subnet, "--label", f"{PROJECT_LABEL}={cfg.label}", cfg.network
+            )
+        )
+        report.add(f"network {cfg.network} ({cfg.subnet}) created")
+        return
+    if _labels(found).get(PROJECT_LABEL) != cfg.label:
+        raise CommandError(
+            f"a network named {cfg.network} exists that mlopsctl did not create: "
+            "remove it or set local.network to another name"
+        )
+    subnets = [
+        s.get("subnet") or s.get("Subnet") for s in found.get("subnets") or found.get("IPAM", {}).get("Config", [])
+    ]
+    if cfg.subnet not in subnets:
+        raise CommandError(
+            f"network {cfg.network} has subnet(s) {subnets}, config says {cfg.subnet}: "
+            "run `mlopsctl hosts down` to recreate the hosts, or restore local.subnet"
+        )
+
+
+def ensure_host(engine: Engine, cfg: LocalConfig, spec: HostSpec, image: str, report: Report) -> None:
+    wanted = spec_hash(engine, cfg, spec, image)
+    found = inspect(engine, "container", spec.name)
+    if found is None:
+        run(run_args(engine, cfg, spec, image, {PROJECT_LABEL: cfg.label, SPEC_LABEL: wanted}))
+        report.add(f"host {spec.name} created ({spec.ip})")
+        return
+    labels = _labels(found)
+    if labels.get(PROJECT_LABEL) != cfg.label:
+        raise CommandError(
+            f"a container named {spec.name} exists that mlopsctl did not create: "
+            "remove or rename it, or rename the host in mlopsctl.toml"
+        )
+    if labels.get(SPEC_LABEL) != wanted:
+        raise CommandError(
+            f"host {spec.name} was created with other settings (image, address or ports): "
+            "run `mlopsctl hosts down` then `mlopsctl hosts up` to recreate the hosts "
+            "(their data is lost), or restore the previous settings"
+        )
+    if not found.get("State", {}).get("Running"):
+        run(engine.cmd("start", spec.name))
+        report.add(f"host {spec.name} started")
+
+
+def wait_booted(engine: Engine, name: str, timeout: int) -> None:
+    """systemd reports running (or degraded: some unit failed, the host still works)."""
+    deadline = time.monotonic() + timeout
+    state = ""
+    while time.monotonic() < deadline:
+        result = run(engine.cmd("exec", name, "systemctl", "is-system-running"), check=False)
+        state = result.stdout.strip()
+        if state in ("running", "degraded"):
+            if state == "degraded":
+                failed = run(engine.cmd("exec", name, "systemctl", "--failed", "--no-legend", "--plain"), check=False)
+                say(f"    warning: {name} booted degraded; failed units: {failed.stdout.strip() or 'none listed'}")
+            return
+        time.sleep(1)
+    logs = run(engine.cmd("logs", "--tail", "20", name), check=False)
+    raise CommandError(
+        f"host {name} did not finish booting within {timeout}s (systemd says {state or 'nothing'}).\n"
+        f"Last log lines:\n{(logs.stdout + logs.stderr).strip()}\n"
+        "Raise local.boot_timeout if the machine is just slow; otherwise check the log above."
+    )
+
+
+def ensure_ca_trust(engine: Engine, cfg: LocalConfig, name: str, report: Report) -> None:
+    certs = split_certificates(cfg.extra_ca_files)
+    manifest = hashlib.sha256(b"".join(certs.values())).hexdigest()
+    current = run(engine.cmd("exec", name, "cat", f"{CA_DIR}/.manifest"), check=False).stdout.strip()
+    if current == manifest or (not certs and current == ""):
+        return
+    run(engine.cmd("exec", name, "rm", "-rf", CA_DIR))
+    if certs:
+        run(engine.cmd("exec", name, "mkdir", "-p", CA_DIR))
+        tar = certificates_tar(certs, manifest)
+        result = subprocess.run(
+            engine.cmd("exec", "-i", name, "tar", "-x", "-C", CA_DIR), input=tar, capture_output=True
+        )
+        if result.returncode != 0:
+            raise CommandError(f"copying CA certificates into {name} failed: {result.stderr.decode()[-500:]}")
+    run(engine.cmd("exec", name, "update-ca-certificates", "--fresh"))
+    report.add(f"host {name} trusts {len(certs)} extra CA certificate(s)")
+
+
+def hosts_up(engine: Engine, cfg: LocalConfig, inventory_path: Path, log_dir: Path) -> Report:
+    report = Report()
+    image = ensure_image(engine, cfg, log_dir)
+    with step(f"Hosts {', '.join(h.name for h in cfg.hosts)} on network {cfg.network} ({engine.name})"):
+        ensure_network(engine, cfg, report)
+        for spec in cfg.hosts:
+            ensure_host(engine, cfg, spec, image, report)
+        for spec in cfg.hosts:
+            wait_booted(engine, spec.name, cfg.boot_timeout)
+            ensure_ca_trust(engine, cfg, spec.name, report)
+    if write_inventory(inventory_path, build_inventory(list(cfg.hosts), engine.ansible_connection)):
+        report.add(f"inventory {inventory_path} written")
+    return report
+
+
+def owned(engine: Engine, kind: str, label: str) -> list[str]:
+    """Names of the containers, networks or volumes that carry this project's label."""
+    fmt = "{{.Names}}" if kind == "container" else "{{.Name}}"
+    listing = {"container": ("ps", "--all"), "network": ("network", "ls"), "volume": ("volume", "ls")}[kind]
+    result = run(engine.cmd(*listing, "--filter", f"label={PROJECT_LABEL}={label}", "--format", fmt))
+    return [line for line in result.stdout.split() if line]
+
+
+def hosts_down(engine: Engine, cfg: LocalConfig, inventory_path: Path, purge_image: bool = False) -> Report:
+    report = Report()
+    with step("Removing the local hosts, their network and volumes"):
+        for name in owned(engine, "container", cfg.label):
+            run(engine.cmd("rm", "--force", "--volumes", name))
+            report.add(f"host {name} removed")
+        for name in owned(engine, "volume", cfg.label):
+            run(engine.cmd("volume", "rm", "--force", name))
+            report.add(f"volume {name} removed")
+        for name in owned(engine, "network", cfg.label):
+            run(engine.cmd("network", "rm", name))
+            report.add(f"network {name} removed")
+        if purge_image:
+            tag = image_tag(cfg.distribution)
+            if image_exists(engine, tag):
+                run(engine.cmd("image", "rm", tag))
+                report.add(f"image {tag} removed")
+    if inventory_path.exists():
+        inventory_path.unlink()
+        report.add(f"inventory {inventory_path} removed")
+    return report

@@ -1,0 +1,75 @@
+"""The local hosts' base image: Debian with systemd, built with debootstrap (no registry needed)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from mlopsctl.config import LocalConfig
+from mlopsctl.engine import Engine
+from mlopsctl.progress import CommandError, run, run_long, say, step
+
+# What every test host needs before Ansible can manage it (python3-apt saves each host installing it).
+PACKAGES = ("python3", "python3-apt", "systemd", "systemd-sysv", "sudo", "iproute2", "procps", "ca-certificates")
+IMAGE_REPO = "localhost/mlops-base"
+
+
+def image_tag(distribution: str) -> str:
+    """The tag changes whenever the package list does, so a stale cached image is never reused."""
+    digest = hashlib.sha256(",".join(PACKAGES).encode()).hexdigest()[:8]
+    return f"{IMAGE_REPO}:{distribution}-{digest}"
+
+
+def debootstrap_cmd(distribution: str, target: Path, mirror: str) -> list[str]:
+    return [
+        "debootstrap",
+        "--variant=minbase",
+        f"--include={','.join(PACKAGES)}",
+        distribution,
+        str(target),
+        mirror,
+    ]
+
+
+def image_exists(engine: Engine, tag: str) -> bool:
+    return run(engine.cmd("image", "inspect", tag), check=False).returncode == 0
+
+
+def ensure_image(engine: Engine, cfg: LocalConfig, log_dir: Path) -> str:
+    """Return the base image tag, building it first when it is not cached yet."""
+    tag = image_tag(cfg.distribution)
+    if image_exists(engine, tag):
+        return tag
+    if shutil.which("debootstrap") is None:
+        raise CommandError("debootstrap is not installed: run `apt-get install -y debootstrap` (or `make prereqs`)")
+    if os.geteuid() != 0:
+        raise CommandError("building the base image with debootstrap needs root: run mlopsctl as root")
+    title = f"Building base image {tag} with debootstrap (Debian {cfg.distribution}, about a minute)"
+    with step(title), tempfile.TemporaryDirectory(prefix="mlops-rootfs-", dir="/var/tmp") as tmp:
+        rootfs = Path(tmp) / "rootfs"
+        run_long(
+            debootstrap_cmd(cfg.distribution, rootfs, cfg.mirror),
+            log_dir / f"debootstrap-{cfg.distribution}.log",
+            "debootstrap",
+            f"check that {cfg.mirror} is reachable (set local.mirror to a reachable Debian mirror)",
+        )
+        for leftover in (rootfs / "var/cache/apt/archives").glob("*.deb"):
+            leftover.unlink()
+        # An empty machine-id makes systemd give every container its own.
+        (rootfs / "etc/machine-id").write_text("")
+        say("    importing the root filesystem into the engine")
+        tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
+        imported = subprocess.run(
+            engine.cmd("import", "--change", "CMD /sbin/init", "-", tag),
+            stdin=tar.stdout,
+            capture_output=True,
+            text=True,
+        )
+        tar.wait()
+        if imported.returncode != 0 or tar.returncode != 0:
+            raise CommandError(f"importing the base image failed: {imported.stderr.strip()[-800:]}")
+    return tag

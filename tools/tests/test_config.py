@@ -1,0 +1,90 @@
+from pathlib import Path
+
+import pytest
+
+from mlopsctl.config import ConfigError, load_config, parse_local, parse_publish
+
+
+def test_defaults_give_three_hosts_with_fixed_addresses(tmp_path: Path) -> None:
+    cfg = load_config(tmp_path / "missing.toml")
+    assert [(h.name, h.groups, h.ip) for h in cfg.hosts] == [
+        ("db01", ("db",), "10.213.7.10"),
+        ("air01", ("airflow",), "10.213.7.11"),
+        ("client01", ("clients",), "10.213.7.12"),
+    ]
+    assert cfg.host("air01").publish == ((8080, 8080),)
+    assert cfg.publish_address == "127.0.0.1"
+
+
+def test_repository_config_is_valid(root: Path) -> None:
+    cfg = load_config(root / "mlopsctl.toml")
+    assert {h.name for h in cfg.hosts} == {"db01", "air01", "client01"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"engine": "lxc"}, "local.engine: 'lxc' is not one of auto, podman, docker"),
+        ({"distribution": "buster"}, "local.distribution"),
+        ({"subnet": "10.0.0.0/30"}, "too small"),
+        ({"subnet": "not-a-net"}, "local.subnet"),
+        ({"boot_timeout": "60"}, "local.boot_timeout: expected int"),
+        ({"boot_timeout": True}, "local.boot_timeout: expected int"),
+        ({"mirror": "ftp://x"}, "local.mirror"),
+        ({"network": "Bad_Name"}, "local.network"),
+        ({"colour": "red"}, "unknown setting(s) colour"),
+        ({"hosts": {}}, "at least one host"),
+        ({"hosts": {"DB": {"groups": ["db"]}}}, "host names are lower-case"),
+        ({"hosts": {"db01": {"groups": ["db"]}}}, "no host is in group(s) airflow"),
+        ({"hosts": {"db01": {"groups": []}, "air01": {"groups": ["airflow"]}}}, "needs at least one group"),
+        ({"hosts": {"db01": {"groups": ["db", "airflow"], "size": 3}}}, "unknown setting(s) size"),
+        ({"hosts": {"db01": {"groups": ["db", "airflow"], "ip": "10.9.9.9"}}}, "not a usable address"),
+        ({"hosts": {"db01": {"groups": ["db", "airflow"], "ip": "10.213.7.1"}}}, "gateway"),
+        (
+            {"hosts": {"a": {"groups": ["db"], "ip": "10.213.7.20"}, "b": {"groups": ["airflow"], "ip": "10.213.7.20"}}},
+            "already used by a",
+        ),
+        (
+            {"hosts": {"a": {"groups": ["db"], "publish": ["80:80"]}, "b": {"groups": ["airflow"], "publish": ["80:81"]}}},
+            "port 80 is already published by a",
+        ),
+        ({"extra_ca_files": ["/nonexistent.pem"]}, "does not exist"),
+    ],
+)
+def test_bad_settings_are_named_in_the_error(raw: dict, message: str, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_local(raw, tmp_path)
+    assert message in str(err.value)
+
+
+@pytest.mark.parametrize("entry", ["8080", "8080:", "a:b", "0:80", "70000:80", "1:2:3"])
+def test_bad_publish_entries_are_refused(entry: str) -> None:
+    with pytest.raises(ConfigError):
+        parse_publish(entry, "k")
+
+
+def test_ca_file_without_certificate_is_refused(tmp_path: Path) -> None:
+    bogus = tmp_path / "ca.pem"
+    bogus.write_text("hello")
+    with pytest.raises(ConfigError, match="holds no PEM certificate"):
+        parse_local({"extra_ca_files": [str(bogus)]}, tmp_path)
+
+
+def test_relative_ca_file_is_read_beside_the_config(tmp_path: Path) -> None:
+    (tmp_path / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n")
+    cfg = parse_local({"extra_ca_files": ["ca.pem"]}, tmp_path)
+    assert cfg.extra_ca_files == (tmp_path / "ca.pem",)
+
+
+def test_broken_toml_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "mlopsctl.toml"
+    path.write_text("[local\nengine = 1")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(path)
+
+
+def test_unknown_table_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "mlopsctl.toml"
+    path.write_text("[cloud]\nx = 1\n")
+    with pytest.raises(ConfigError, match="unknown table"):
+        load_config(path)

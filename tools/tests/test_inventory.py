@@ -1,0 +1,33 @@
+from pathlib import Path
+
+import yaml
+
+from mlopsctl.config import parse_local
+from mlopsctl.inventory import build_inventory, write_inventory
+
+
+def test_inventory_groups_hosts_and_carries_private_addresses(tmp_path: Path) -> None:
+    cfg = parse_local({}, tmp_path)
+    inventory = build_inventory(list(cfg.hosts), "containers.podman.podman")
+    children = inventory["all"]["children"]
+    assert set(children) == {"db", "airflow", "clients"}
+    assert children["db"]["hosts"] == {"db01": {"mlops_private_ip": "10.213.7.10"}}
+    assert children["airflow"]["hosts"] == {"air01": {"mlops_private_ip": "10.213.7.11"}}
+    assert inventory["all"]["vars"]["ansible_connection"] == "containers.podman.podman"
+
+
+def test_a_host_in_two_groups_appears_in_both(tmp_path: Path) -> None:
+    cfg = parse_local({"hosts": {"solo": {"groups": ["db", "airflow"]}}}, tmp_path)
+    children = build_inventory(list(cfg.hosts), "x")["all"]["children"]
+    assert "solo" in children["db"]["hosts"] and "solo" in children["airflow"]["hosts"]
+
+
+def test_inventory_is_written_once_and_reads_back(tmp_path: Path) -> None:
+    cfg = parse_local({}, tmp_path)
+    inventory = build_inventory(list(cfg.hosts), "x")
+    path = tmp_path / "inv" / "hosts.yml"
+    assert write_inventory(path, inventory) is True
+    before = path.stat().st_mtime_ns
+    assert write_inventory(path, inventory) is False
+    assert path.stat().st_mtime_ns == before
+    assert yaml.safe_load(path.read_text()) == inventory
