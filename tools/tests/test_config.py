@@ -41,11 +41,21 @@ def test_repository_config_is_valid(root: Path) -> None:
         ({"hosts": {"db01": {"groups": ["db", "airflow"], "ip": "10.9.9.9"}}}, "not a usable address"),
         ({"hosts": {"db01": {"groups": ["db", "airflow"], "ip": "10.213.7.1"}}}, "gateway"),
         (
-            {"hosts": {"a": {"groups": ["db"], "ip": "10.213.7.20"}, "b": {"groups": ["airflow"], "ip": "10.213.7.20"}}},
+            {
+                "hosts": {
+                    "a": {"groups": ["db"], "ip": "10.213.7.20"},
+                    "b": {"groups": ["airflow"], "ip": "10.213.7.20"},
+                }
+            },
             "already used by a",
         ),
         (
-            {"hosts": {"a": {"groups": ["db"], "publish": ["80:80"]}, "b": {"groups": ["airflow"], "publish": ["80:81"]}}},
+            {
+                "hosts": {
+                    "a": {"groups": ["db"], "publish": ["80:80"]},
+                    "b": {"groups": ["airflow"], "publish": ["80:81"]},
+                }
+            },
             "port 80 is already published by a",
         ),
         ({"extra_ca_files": ["/nonexistent.pem"]}, "does not exist"),

@@ -31,7 +31,12 @@ def test_tuning_refuses_tiny_hosts() -> None:
     [
         ("", ["$libdir/pg_strom"], [], "$libdir/pg_strom"),
         ("pg_stat_statements", ["$libdir/pg_strom"], [], "pg_stat_statements,$libdir/pg_strom"),
-        ("'pg_stat_statements, auto_explain'", ["$libdir/pg_strom"], [], "pg_stat_statements,auto_explain,$libdir/pg_strom"),
+        (
+            "'pg_stat_statements, auto_explain'",
+            ["$libdir/pg_strom"],
+            [],
+            "pg_stat_statements,auto_explain,$libdir/pg_strom",
+        ),
         (["pg_strom", "auto_explain"], ["$libdir/pg_strom"], [], "pg_strom,auto_explain"),
         ("pg_stat_statements,$libdir/pg_strom", [], ["$libdir/pg_strom"], "pg_stat_statements"),
         ("pg_strom", [], ["$libdir/pg_strom"], ""),
@@ -49,8 +54,16 @@ def test_preload_merge_refuses_odd_types() -> None:
 
 @pytest.mark.parametrize(
     ("value", "rendered"),
-    [(True, "on"), (False, "off"), (100, "100"), (0.5, "0.5"), ("4GB", "'4GB'"), ("it's", "'it''s'"),
-     (["a", "b"], "'a,b'"), ("C:\\x", "'C:\\\\x'")],
+    [
+        (True, "on"),
+        (False, "off"),
+        (100, "100"),
+        (0.5, "0.5"),
+        ("4GB", "'4GB'"),
+        ("it's", "'it''s'"),
+        (["a", "b"], "'a,b'"),
+        ("C:\\x", "'C:\\\\x'"),
+    ],
 )
 def test_conf_values_are_quoted_safely(value, rendered) -> None:
     assert pg_conf_value(value) == rendered

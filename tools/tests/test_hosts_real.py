@@ -94,7 +94,9 @@ def test_down_leaves_nothing_behind(booted) -> None:
     hosts_down(engine, cfg, inventory)
     for listing in (("ps", "--all"), ("network", "ls"), ("volume", "ls")):
         out = subprocess.run(
-            engine.cmd(*listing, "--filter", f"label={PROJECT_LABEL}={LABEL}", "--quiet"), capture_output=True, text=True
+            engine.cmd(*listing, "--filter", f"label={PROJECT_LABEL}={LABEL}", "--quiet"),
+            capture_output=True,
+            text=True,
         ).stdout
         assert out.strip() == "", listing
     assert not inventory.exists()

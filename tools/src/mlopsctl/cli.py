@@ -10,8 +10,10 @@ import time
 from pathlib import Path
 
 from mlopsctl.config import ConfigError, load_config
+from mlopsctl.docs import write_role_readmes
 from mlopsctl.engine import EngineError, detect_engine
 from mlopsctl.hosts import hosts_down, hosts_up
+from mlopsctl.image import ensure_image
 from mlopsctl.progress import CommandError, say, step
 
 COLLECTION = Path("collections/ansible_collections/datatech/mlops")
@@ -64,6 +66,18 @@ def cmd_hosts(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_image(args: argparse.Namespace) -> int:
+    cfg = load_config(args.config)
+    print(ensure_image(detect_engine(cfg.engine), cfg, args.root / ".mlops/logs"))
+    return 0
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    changed = write_role_readmes(args.root)
+    say("\n".join(f"written: {p.relative_to(args.root)}" for p in changed) or "role READMEs are up to date")
+    return 0
+
+
 def cmd_converge(args: argparse.Namespace) -> int:
     ansible_playbook(args.root, args.inventory or local_inventory(args.root), "site.yml", args.ansible_args)
     return 0
@@ -92,6 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
     hosts.add_argument("action", choices=("up", "down"))
     hosts.add_argument("--purge-image", action="store_true", help="with down: also remove the cached base image")
     hosts.set_defaults(func=cmd_hosts)
+
+    image = sub.add_parser("image", help="build the base image if missing and print its name (molecule uses it)")
+    image.set_defaults(func=cmd_image)
+
+    docs = sub.add_parser("docs", help="regenerate role READMEs from their argument specs")
+    docs.set_defaults(func=cmd_docs)
 
     converge = sub.add_parser("converge", help="run site.yml against the local hosts (or --inventory)")
     converge.add_argument("--inventory", type=Path)
