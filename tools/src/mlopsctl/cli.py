@@ -9,7 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-from mlopsctl.config import ConfigError, load_config
+import yaml
+
+from mlopsctl.config import ConfigError, LocalConfig, load_config
 from mlopsctl.docs import write_role_readmes
 from mlopsctl.engine import EngineError, detect_engine
 from mlopsctl.hosts import hosts_down, hosts_up
@@ -17,8 +19,12 @@ from mlopsctl.image import ensure_image
 from mlopsctl.progress import CommandError, say, step
 
 COLLECTION = Path("collections/ansible_collections/datatech/mlops")
-# The platform's parts in the order site.yml runs them; a missing role is reported, not faked.
-PARTS = (("PostgreSQL on db01", "postgresql"), ("Airflow on air01", "airflow"))
+# The platform's parts and the file that delivers each; a missing one is reported, not faked.
+PARTS = (
+    ("PostgreSQL on db01", COLLECTION / "roles/postgresql"),
+    ("Airflow on air01", COLLECTION / "roles/airflow"),
+    ("DAG delivery (example DAGs deployed to Airflow)", Path("playbooks/dags.yml")),
+)
 
 
 def find_root(start: Path) -> Path:
@@ -50,7 +56,28 @@ def ansible_playbook(root: Path, inventory: Path, playbook: str, extra: list[str
 
 
 def missing_parts(root: Path) -> list[str]:
-    return [title for title, role in PARTS if not (root / COLLECTION / "roles" / role).is_dir()]
+    return [title for title, path in PARTS if not (root / path).exists()]
+
+
+def access_summary(root: Path, cfg: LocalConfig, inventory: Path) -> list[str]:
+    """How to reach what was deployed: URLs on this machine and where the generated secrets are."""
+    group_vars = yaml.safe_load((root / "group_vars/airflow.yml").read_text()) or {}
+    api_port = int(group_vars.get("airflow_api_port", 8080))
+    secrets = inventory.parent / ".secrets"
+    lines = []
+    for spec in cfg.hosts:
+        published = [m for m, h in spec.publish if h == api_port]
+        if "airflow" in spec.groups and published:
+            lines.append(f"Airflow UI/API: http://{cfg.publish_address}:{published[0]}  (on {spec.name})")
+            lines.append(f"  admin user:   {group_vars.get('airflow_admin_user', 'admin')}")
+            lines.append(f"  password:     {secrets / 'airflow_admin_password'}  (generated; never printed)")
+    db_hosts = [h for h in cfg.hosts if "db" in h.groups]
+    if db_hosts:
+        lines.append(
+            f"PostgreSQL:     {db_hosts[0].name} ({db_hosts[0].ip}:5432), reachable from the airflow hosts only"
+        )
+        lines.append(f"  passwords:    {secrets}/postgresql_*_password")
+    return lines
 
 
 def cmd_hosts(args: argparse.Namespace) -> int:
@@ -91,8 +118,10 @@ def cmd_up(args: argparse.Namespace) -> int:
     hosts_up(engine, cfg, inventory, args.root / ".mlops/logs")
     ansible_playbook(args.root, inventory, "site.yml", [])
     say(f"\nPlatform converged in {time.monotonic() - start:.0f}s.")
+    for line in access_summary(args.root, cfg, inventory):
+        say(line)
     for part in missing_parts(args.root):
-        say(f"  not yet part of the platform: {part} (its role has not landed; see the open issues)")
+        say(f"not yet part of the platform: {part} (see the open issues)")
     return 0
 
 
