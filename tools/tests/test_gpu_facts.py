@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import pytest
-from gpu_facts import gather, lowest_capability, parse_cuda_version, parse_query
+from gpu_facts import driver_from_procfs, gather, lowest_capability, parse_cuda_version, parse_query, toolkit_version
 
 H100_QUERY = "NVIDIA H100 80GB HBM3, 9.0, 580.159.04, 81559\n"
 SMI_HEADER = "| NVIDIA-SMI 580.159.04   Driver Version: 580.159.04   CUDA Version: 13.0     |\n"
@@ -98,3 +98,20 @@ def test_parsers() -> None:
     assert parse_cuda_version(SMI_HEADER) == "13.0" and parse_cuda_version("") == ""
     assert lowest_capability(devices) == "7.5"
     assert lowest_capability([{"compute_capability": "[N/A]"}]) == ""
+
+
+def test_toolkit_without_version_files_is_read_from_nvcc(tmp_path: Path) -> None:
+    """As on the lent H100 image: /usr/local/cuda has bin/nvcc but no version.json."""
+    nvcc = tmp_path / "cuda/bin/nvcc"
+    nvcc.parent.mkdir(parents=True)
+    nvcc.write_text("#!/bin/sh\n")
+    nvcc.chmod(0o755)
+    out = "Cuda compilation tools, release 13.0, V13.0.88\nBuild cuda_13.0.r13.0/compiler.36424714_0\n"
+    assert toolkit_version(str(tmp_path / "cuda"), lambda args: (0, out, "")) == "13.0.88"
+    assert toolkit_version(str(tmp_path / "none"), lambda args: (0, out, "")) == ""
+
+
+def test_driver_version_from_procfs_without_nvidia_smi(tmp_path: Path) -> None:
+    driver(tmp_path)
+    assert driver_from_procfs(str(tmp_path / "proc")) == "580.159.04"
+    assert driver_from_procfs(str(tmp_path / "elsewhere")) == ""

@@ -158,7 +158,8 @@ def parse_cuda_version(output):
     return match.group(1) if match else ""
 
 
-def toolkit_version(cuda_home):
+def toolkit_version(cuda_home, run_command):
+    """From version.json (CUDA 11+), version.txt (older), or else what the toolkit's nvcc says."""
     text = read(os.path.join(cuda_home, "version.json"))
     if text:
         try:
@@ -166,6 +167,18 @@ def toolkit_version(cuda_home):
         except ValueError:
             pass
     match = re.search(r"CUDA Version\s+([0-9.]+)", read(os.path.join(cuda_home, "version.txt")))
+    if match:
+        return match.group(1)
+    nvcc = os.path.join(cuda_home, "bin", "nvcc")
+    if not os.access(nvcc, os.X_OK):
+        return ""
+    rc, out, _ = run_command([nvcc, "--version"])
+    match = re.search(r"release [0-9.]+, V([0-9.]+)", out) if rc == 0 else None
+    return match.group(1) if match else ""
+
+
+def driver_from_procfs(procfs_root):
+    match = re.search(r"\s(\d+\.\d+(?:\.\d+)?)\s", read(os.path.join(procfs_root, "driver", "nvidia", "version")) + " ")
     return match.group(1) if match else ""
 
 
@@ -188,9 +201,9 @@ def gather(sysfs_root, procfs_root, nvidia_smi, cuda_home, run_command):
         "count": len(addresses),
         "pci_addresses": addresses,
         "driver_loaded": driver_loaded,
-        "driver_version": read(os.path.join(procfs_root, "driver", "nvidia", "version")).split("  ")[0][:200],
+        "driver_version": driver_from_procfs(procfs_root),
         "cuda_version": "",
-        "cuda_toolkit_version": toolkit_version(cuda_home),
+        "cuda_toolkit_version": toolkit_version(cuda_home, run_command),
         "devices": [],
         "min_compute_capability": "",
         "usable": False,
