@@ -11,6 +11,7 @@ from pathlib import Path
 
 import yaml
 
+from mlopsctl.bench import bench_role, report
 from mlopsctl.config import ConfigError, LocalConfig, load_config
 from mlopsctl.docs import write_role_readmes
 from mlopsctl.engine import EngineError, detect_engine
@@ -105,6 +106,17 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    cfg = load_config(args.config)
+    engine = detect_engine(cfg.engine)
+    cmd = [str(Path(sys.executable).parent / "ansible-playbook")]
+    os.environ["ANSIBLE_CONFIG"] = str(args.root / "ansible.cfg")
+    version = (yaml.safe_load((args.root / "group_vars/airflow.yml").read_text()) or {}).get("airflow_version", "")
+    lines = [report(role, bench_role(role, engine, cfg, args.root, cmd, version)) for role in args.roles]
+    print("\n".join(lines))
+    return 0
+
+
 def cmd_converge(args: argparse.Namespace) -> int:
     ansible_playbook(args.root, args.inventory or local_inventory(args.root), "site.yml", args.ansible_args)
     return 0
@@ -138,6 +150,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     image = sub.add_parser("image", help="build the base image if missing and print its name (molecule uses it)")
     image.set_defaults(func=cmd_image)
+
+    bench = sub.add_parser("bench", help="time roles' cold converge and re-run against a bare install (floor)")
+    bench.add_argument("roles", nargs="*", choices=("postgresql", "airflow"), default=["postgresql", "airflow"])
+    bench.set_defaults(func=cmd_bench)
 
     docs = sub.add_parser("docs", help="regenerate role READMEs from their argument specs")
     docs.set_defaults(func=cmd_docs)
