@@ -38,3 +38,8 @@ def test_access_summary_names_the_url_user_and_secret_files(root: Path, tmp_path
     lines = access_summary(root, cfg, tmp_path / "inventories/local/hosts.yml")
     assert "Airflow UI/API: http://127.0.0.1:8080  (on air01)" in lines
     assert any(line.endswith("airflow_admin_password  (generated; never printed)") for line in lines)
+
+
+def test_bench_refuses_an_unknown_role_before_booting_anything(root: Path, capsys) -> None:
+    assert main(["--root", str(root), "bench", "mysql"]) == 2
+    assert "unknown role(s) mysql; known: postgresql, airflow" in capsys.readouterr().err

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import yaml
 
+from mlopsctl.bench import FLOORS as BENCH_ROLES
 from mlopsctl.bench import bench_role, report
 from mlopsctl.config import ConfigError, LocalConfig, load_config
 from mlopsctl.docs import write_role_readmes
@@ -107,12 +108,16 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    roles = args.roles or list(BENCH_ROLES)
+    unknown = sorted(set(roles) - set(BENCH_ROLES))
+    if unknown:
+        raise ConfigError(f"bench: unknown role(s) {', '.join(unknown)}; known: {', '.join(BENCH_ROLES)}")
     cfg = load_config(args.config)
     engine = detect_engine(cfg.engine)
     cmd = [str(Path(sys.executable).parent / "ansible-playbook")]
     os.environ["ANSIBLE_CONFIG"] = str(args.root / "ansible.cfg")
     version = (yaml.safe_load((args.root / "group_vars/airflow.yml").read_text()) or {}).get("airflow_version", "")
-    lines = [report(role, bench_role(role, engine, cfg, args.root, cmd, version)) for role in args.roles]
+    lines = [report(role, bench_role(role, engine, cfg, args.root, cmd, version)) for role in roles]
     print("\n".join(lines))
     return 0
 
@@ -152,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     image.set_defaults(func=cmd_image)
 
     bench = sub.add_parser("bench", help="time roles' cold converge and re-run against a bare install (floor)")
-    bench.add_argument("roles", nargs="*", choices=("postgresql", "airflow"), default=["postgresql", "airflow"])
+    bench.add_argument("roles", nargs="*", metavar="ROLE", help="postgresql and/or airflow (default: both)")
     bench.set_defaults(func=cmd_bench)
 
     docs = sub.add_parser("docs", help="regenerate role READMEs from their argument specs")
