@@ -2,7 +2,7 @@
 # Installs the system packages the platform's tooling needs, only those missing (Debian/Ubuntu, as root).
 set -euo pipefail
 need=()
-for pkg in podman runc debootstrap rsync python3-venv make tar; do
+for pkg in podman runc debootstrap rsync python3-venv make tar ca-certificates; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -eq 0 ]; then
