@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: demo test prereqs deps lint unit molecule down lock clean
+.PHONY: demo test prereqs deps venv dags-env dags-test lint unit molecule platform down lock clean
 
 demo: deps  ## hosts up, site.yml converged, access details printed
 	$(BIN)/mlopsctl up
@@ -16,7 +16,12 @@ test: deps  ## lint + unit tests + molecule/integration scenarios, with a timing
 prereqs:  ## system packages (apt): podman with runc, debootstrap, rsync
 	tools/install-prereqs.sh
 
-deps: prereqs $(VENV)/.installed
+deps: prereqs venv dags-env
+
+venv: $(VENV)/.installed  ## the tooling's Python packages only (no apt): what CI jobs use
+
+dags-env:  ## Airflow + the DAGs' requirements, for the DAG tests (.venv-dags)
+	tools/dags-env.sh
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	python3 -m venv $(VENV)
@@ -27,11 +32,17 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 lint: deps
 	tools/run-tests.sh lint
 
+dags-test: dags-env  ## DAG import and logic tests only
+	tools/run-tests.sh dags
+
 unit: deps
 	tools/run-tests.sh unit
 
 molecule: deps
 	tools/run-tests.sh molecule
+
+platform: deps  ## site.yml end to end, DAG delivery and the GitLab jobs against fresh local hosts
+	tools/run-tests.sh platform
 
 down: deps  ## remove the local hosts, their network and volumes
 	$(BIN)/mlopsctl hosts down
@@ -43,4 +54,4 @@ lock:  ## re-resolve requirements.lock from pyproject's dev extra
 	  echo "# Regenerate: make lock"; /tmp/mlops-lock/bin/pip freeze --exclude-editable; } > requirements.lock
 
 clean:
-	rm -rf $(VENV) .mlops
+	rm -rf $(VENV) .venv-dags .mlops

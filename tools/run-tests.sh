@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# The test command behind `make test`: lint, unit tests, molecule scenarios; prints a timing per stage.
-# Usage: tools/run-tests.sh [lint|unit|molecule]...   (default: all stages)
+# The test command behind `make test`: lint, DAG tests, unit tests, molecule scenarios, the platform end to end;
+# prints a timing per stage.
+# Usage: tools/run-tests.sh [lint|dags-import|dags|unit|molecule|platform]...   (default: lint dags unit molecule platform)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH" ANSIBLE_CONFIG="$PWD/ansible.cfg" ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(lint unit molecule)
+[ ${#stages[@]} -gt 0 ] || stages=(lint dags unit molecule platform)
 declare -a timings=()
 failed=0
 
@@ -22,11 +23,26 @@ run_stage() {
 }
 
 lint() {
-  yamllint --strict . && ruff check . && ruff format --check . && ansible-lint --nocolor
+  yamllint --strict . && ruff check . && ruff format --check . && ansible-lint --nocolor &&
+    check-jsonschema --builtin-schema vendor.gitlab-ci .gitlab-ci.yml
+}
+
+# Every DAG imports with Airflow itself and follows the team's rules (the pipeline's lint stage runs this).
+dags_import() {
+  tools/dags-env.sh && .venv-dags/bin/pytest -q -ra -p no:cacheprovider dags/tests/test_dag_integrity.py
+}
+
+dags() {
+  tools/dags-env.sh && .venv-dags/bin/pytest -q -ra -p no:cacheprovider dags/tests
 }
 
 unit() {
-  pytest -q -ra tools/tests
+  pytest -q -ra -m "not platform" tools/tests
+}
+
+# site.yml on fresh local hosts, the example DAG run, delivery failure and rollback, the GitLab jobs.
+platform() {
+  pytest -q -ra -m platform tools/tests
 }
 
 molecule_all() {
@@ -50,9 +66,12 @@ molecule_all() {
 for stage in "${stages[@]}"; do
   case $stage in
     lint) run_stage lint lint ;;
+    dags-import) run_stage dags-import dags_import ;;
+    dags) run_stage dags dags ;;
     unit) run_stage unit unit ;;
+    platform) run_stage platform platform ;;
     molecule) run_stage molecule molecule_all ;;
-    *) echo "unknown stage $stage (known: lint unit molecule)" >&2; exit 2 ;;
+    *) echo "unknown stage $stage (known: lint dags-import dags unit molecule platform)" >&2; exit 2 ;;
   esac
 done
 

@@ -1,8 +1,9 @@
+import json
 from pathlib import Path
 
 import pytest
 
-from mlopsctl.cli import access_summary, find_root, main, missing_parts
+from mlopsctl.cli import access_summary, dags_extra_vars, find_root, main, missing_parts, results_hint
 from mlopsctl.config import ConfigError, parse_local
 
 
@@ -43,3 +44,36 @@ def test_access_summary_names_the_url_user_and_secret_files(root: Path, tmp_path
 def test_bench_refuses_an_unknown_role_before_booting_anything(root: Path, capsys) -> None:
     assert main(["--root", str(root), "bench", "mysql"]) == 2
     assert "unknown role(s) mysql; known: postgresql, airflow" in capsys.readouterr().err
+
+
+def test_dags_deploy_passes_source_and_run_as_one_json_document(root: Path) -> None:
+    args = dags_extra_vars(source=root / "dags", run="iris_training")
+    assert args[0] == "-e"
+    assert json.loads(args[1]) == {"dags_source_dir": str((root / "dags").resolve()), "dags_run": "iris_training"}
+    assert json.loads(dags_extra_vars(rollback=True)[1]) == {"dags_rollback": True}
+    assert dags_extra_vars() == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["dags", "deploy", "--source", "/nonexistent"], "/nonexistent is not a directory with .py DAG files"),
+        (["dags", "deploy", "--run", "x; rm -rf /"], "is not a DAG id"),
+        (["dags", "rollback", "--source", "dags"], "a rollback returns to the previous release; it takes no --source"),
+    ],
+)
+def test_dags_refuses_bad_input_before_running_ansible(root: Path, argv: list[str], message: str, capsys) -> None:
+    assert main(["--root", str(root), *argv]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_dags_source_without_dag_files_is_refused(root: Path, tmp_path: Path, capsys) -> None:
+    (tmp_path / "notes.txt").write_text("no DAGs here")
+    assert main(["--root", str(root), "dags", "deploy", "--source", str(tmp_path)]) == 2
+    assert "is not a directory with .py DAG files" in capsys.readouterr().err
+
+
+def test_results_hint_reads_the_model_runs_on_the_db_host(tmp_path: Path) -> None:
+    lines = results_hint(parse_local({}, tmp_path), "podman", "iris_training")
+    assert "podman exec db01 runuser -u postgres -- psql -d dwh" in lines[1]
+    assert "ml.model_runs" in lines[1]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -55,6 +57,41 @@ def ansible_playbook(root: Path, inventory: Path, playbook: str, extra: list[str
             f"{playbook} failed (exit {code}); the failed task is printed above. "
             "Fix it and run the same command again: every step is idempotent."
         )
+
+
+# The example DAG `mlopsctl up` runs once, so a fresh platform ends with results in the data warehouse.
+DEMO_DAG = "iris_training"
+DAG_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def dags_extra_vars(source: Path | None = None, run: str = "", rollback: bool = False) -> list[str]:
+    """ansible-playbook arguments for the delivery role, checked before anything runs."""
+    extra: dict[str, object] = {}
+    if rollback and source:
+        raise ConfigError("dags: a rollback returns to the previous release; it takes no --source")
+    if source is not None:
+        if not source.is_dir() or not any(source.glob("*.py")):
+            raise ConfigError(f"dags: {source} is not a directory with .py DAG files; pass --source DIR")
+        extra["dags_source_dir"] = str(source.resolve())
+    if run:
+        if not DAG_ID.match(run):
+            raise ConfigError(f"dags: --run {run!r} is not a DAG id (letters, digits, _ . -)")
+        extra["dags_run"] = run
+    if rollback:
+        extra["dags_rollback"] = True
+    return ["-e", json.dumps(extra)] if extra else []
+
+
+def results_hint(cfg: LocalConfig, engine: str, dag_id: str) -> list[str]:
+    """Where the demo run's results are, as a command that reads them from PostgreSQL on the db host."""
+    db_hosts = [h.name for h in cfg.hosts if "db" in h.groups]
+    if not db_hosts:
+        return []
+    query = "SELECT run_id, dataset, accuracy, f1_macro, trained_at FROM ml.model_runs ORDER BY trained_at"
+    return [
+        f"{dag_id} ran once; its metrics are in the dwh database on {db_hosts[0]}:",
+        f'  {engine} exec {db_hosts[0]} runuser -u postgres -- psql -d dwh -c "{query}"',
+    ]
 
 
 def missing_parts(root: Path) -> list[str]:
@@ -133,12 +170,20 @@ def cmd_up(args: argparse.Namespace) -> int:
     engine = detect_engine(cfg.engine)
     inventory = local_inventory(args.root)
     hosts_up(engine, cfg, inventory, args.root / ".mlops/logs")
-    ansible_playbook(args.root, inventory, "site.yml", [])
+    run = "" if args.no_run else args.run
+    ansible_playbook(args.root, inventory, "site.yml", dags_extra_vars(run=run))
     say(f"\nPlatform converged in {time.monotonic() - start:.0f}s.")
-    for line in access_summary(args.root, cfg, inventory):
+    for line in access_summary(args.root, cfg, inventory) + (results_hint(cfg, engine.name, run) if run else []):
         say(line)
     for part in missing_parts(args.root):
         say(f"not yet part of the platform: {part} (see the open issues)")
+    return 0
+
+
+def cmd_dags(args: argparse.Namespace) -> int:
+    rollback = args.action == "rollback"
+    extra = dags_extra_vars(source=args.source, run=args.run, rollback=rollback)
+    ansible_playbook(args.root, args.inventory or local_inventory(args.root), "playbooks/dags.yml", extra)
     return 0
 
 
@@ -168,8 +213,17 @@ def build_parser() -> argparse.ArgumentParser:
     converge.add_argument("ansible_args", nargs="*", help="passed to ansible-playbook after --")
     converge.set_defaults(func=cmd_converge)
 
-    up = sub.add_parser("up", help="hosts up, site.yml converged, access details printed")
+    up = sub.add_parser("up", help="hosts up, site.yml converged, the example DAG run once, access details printed")
+    up.add_argument("--run", default=DEMO_DAG, metavar="DAG_ID", help=f"DAG to run after the deploy ({DEMO_DAG})")
+    up.add_argument("--no-run", action="store_true", help="deploy the DAGs without running one")
     up.set_defaults(func=cmd_up)
+
+    dags = sub.add_parser("dags", help="deploy dags/ to Airflow (import-checked, atomic) or roll back one release")
+    dags.add_argument("action", choices=("deploy", "rollback"))
+    dags.add_argument("--source", type=Path, help="directory of DAGs to ship (default: the checkout's dags/)")
+    dags.add_argument("--run", default="", metavar="DAG_ID", help="unpause and trigger this DAG, wait for success")
+    dags.add_argument("--inventory", type=Path, help="inventory (default: the local hosts)")
+    dags.set_defaults(func=cmd_dags)
     return parser
 
 
