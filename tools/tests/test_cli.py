@@ -43,7 +43,7 @@ def test_access_summary_names_the_url_user_and_secret_files(root: Path, tmp_path
 
 def test_bench_refuses_an_unknown_role_before_booting_anything(root: Path, capsys) -> None:
     assert main(["--root", str(root), "bench", "mysql"]) == 2
-    assert "unknown role(s) mysql; known: postgresql, airflow" in capsys.readouterr().err
+    assert "unknown role(s) mysql; known: postgresql, airflow, dags" in capsys.readouterr().err
 
 
 def test_dags_deploy_passes_source_and_run_as_one_json_document(root: Path) -> None:

@@ -15,11 +15,23 @@ import yaml
 
 from mlopsctl.bench import FLOORS as BENCH_ROLES
 from mlopsctl.bench import bench_role, report
+from mlopsctl.bench_dags import Api, bench_dag_delivery, dags_report
 from mlopsctl.config import ConfigError, LocalConfig, load_config
-from mlopsctl.docs import write_role_readmes
+from mlopsctl.docs import write_role_readmes, write_terraform_readme
 from mlopsctl.engine import EngineError, detect_engine
 from mlopsctl.hosts import hosts_down, hosts_up
 from mlopsctl.image import ensure_image
+from mlopsctl.infra import (
+    CLOUDS,
+    cloud_dir,
+    inventory_from_outputs,
+    parse_outputs,
+    run_terraform,
+    terraform_binary,
+    terraform_commands,
+    terraform_outputs,
+    write_cloud_inventory,
+)
 from mlopsctl.progress import CommandError, say, step
 
 COLLECTION = Path("collections/ansible_collections/datatech/mlops")
@@ -139,22 +151,45 @@ def cmd_image(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    changed = write_role_readmes(args.root)
-    say("\n".join(f"written: {p.relative_to(args.root)}" for p in changed) or "role READMEs are up to date")
+    changed = write_role_readmes(args.root) + write_terraform_readme(args.root)
+    say(
+        "\n".join(f"written: {p.relative_to(args.root)}" for p in changed)
+        or "role and Terraform READMEs are up to date"
+    )
     return 0
 
 
+def local_api(root: Path, cfg: LocalConfig, inventory: Path) -> tuple[str, Api]:
+    """The local airflow host and its API on the published port, logged in as the generated admin."""
+    group_vars = yaml.safe_load((root / "group_vars/airflow.yml").read_text()) or {}
+    api_port = int(group_vars.get("airflow_api_port", 8080))
+    for spec in cfg.hosts:
+        published = [m for m, h in spec.publish if h == api_port]
+        if "airflow" in spec.groups and published:
+            secret = inventory.parent / ".secrets/airflow_admin_password"
+            if not secret.is_file():
+                raise CommandError(f"{secret} is missing: run `mlopsctl up` before `mlopsctl bench dags`")
+            url = f"http://{cfg.publish_address}:{published[0]}"
+            return spec.name, Api(url, group_vars.get("airflow_admin_user", "admin"), secret.read_text().strip())
+    raise ConfigError(f"bench dags: no airflow host in the settings publishes the API port {api_port}")
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
+    known = [*BENCH_ROLES, "dags"]
     roles = args.roles or list(BENCH_ROLES)
-    unknown = sorted(set(roles) - set(BENCH_ROLES))
+    unknown = sorted(set(roles) - set(known))
     if unknown:
-        raise ConfigError(f"bench: unknown role(s) {', '.join(unknown)}; known: {', '.join(BENCH_ROLES)}")
+        raise ConfigError(f"bench: unknown role(s) {', '.join(unknown)}; known: {', '.join(known)}")
     cfg = load_config(args.config)
     engine = detect_engine(cfg.engine)
     cmd = [str(Path(sys.executable).parent / "ansible-playbook")]
     os.environ["ANSIBLE_CONFIG"] = str(args.root / "ansible.cfg")
     version = (yaml.safe_load((args.root / "group_vars/airflow.yml").read_text()) or {}).get("airflow_version", "")
-    lines = [report(role, bench_role(role, engine, cfg, args.root, cmd, version)) for role in roles]
+    lines = [report(role, bench_role(role, engine, cfg, args.root, cmd, version)) for role in roles if role != "dags"]
+    if "dags" in roles:
+        inventory = local_inventory(args.root)
+        host, api = local_api(args.root, cfg, inventory)
+        lines.append(dags_report(bench_dag_delivery(engine, args.root, inventory, cmd, api, host)))
     print("\n".join(lines))
     return 0
 
@@ -164,13 +199,46 @@ def cmd_converge(args: argparse.Namespace) -> int:
     return 0
 
 
+def cloud_inventory(root: Path, cloud: str, outputs_file: Path | None) -> Path:
+    """inventories/<cloud>/hosts.yml from recorded outputs (a file) or from the cloud root's state."""
+    workdir = cloud_dir(root, cloud)
+    if outputs_file is not None:
+        if not outputs_file.is_file():
+            raise ConfigError(f"infra inventory: {outputs_file} does not exist")
+        outputs = parse_outputs(outputs_file.read_text(), source=str(outputs_file))
+    else:
+        outputs = terraform_outputs(terraform_binary(), workdir)
+    path = write_cloud_inventory(root, cloud, inventory_from_outputs(outputs, source=f"outputs of {cloud}"))
+    say(f"inventory written: {path.relative_to(root)}")
+    return path
+
+
+def cmd_infra(args: argparse.Namespace) -> int:
+    if args.action == "inventory":
+        cloud_inventory(args.root, args.cloud, args.outputs)
+        return 0
+    workdir = cloud_dir(args.root, args.cloud)
+    run_terraform(terraform_commands(terraform_binary(), workdir, args.action, auto_approve=args.yes))
+    if args.action == "apply":
+        cloud_inventory(args.root, args.cloud, None)
+    return 0
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     start = time.monotonic()
+    run = "" if args.no_run else args.run
+    if args.cloud:
+        # Cloud VMs: infra apply, the inventory from its outputs, then the same site.yml as the local hosts.
+        workdir = cloud_dir(args.root, args.cloud)
+        run_terraform(terraform_commands(terraform_binary(), workdir, "apply"))
+        inventory = cloud_inventory(args.root, args.cloud, None)
+        ansible_playbook(args.root, inventory, "site.yml", dags_extra_vars(run=run))
+        say(f"\nPlatform converged on {args.cloud} in {time.monotonic() - start:.0f}s; inventory {inventory}")
+        return 0
     cfg = load_config(args.config)
     engine = detect_engine(cfg.engine)
     inventory = local_inventory(args.root)
     hosts_up(engine, cfg, inventory, args.root / ".mlops/logs")
-    run = "" if args.no_run else args.run
     ansible_playbook(args.root, inventory, "site.yml", dags_extra_vars(run=run))
     say(f"\nPlatform converged in {time.monotonic() - start:.0f}s.")
     for line in access_summary(args.root, cfg, inventory) + (results_hint(cfg, engine.name, run) if run else []):
@@ -201,11 +269,16 @@ def build_parser() -> argparse.ArgumentParser:
     image = sub.add_parser("image", help="build the base image if missing and print its name (molecule uses it)")
     image.set_defaults(func=cmd_image)
 
-    bench = sub.add_parser("bench", help="time roles' cold converge and re-run against a bare install (floor)")
-    bench.add_argument("roles", nargs="*", metavar="ROLE", help="postgresql and/or airflow (default: both)")
+    bench = sub.add_parser("bench", help="cold converge and re-run vs. a bare install; DAG deploy latency")
+    bench.add_argument(
+        "roles",
+        nargs="*",
+        metavar="ROLE",
+        help="postgresql, airflow (fresh hosts each; default: both) and/or dags (deploy latency on the local hosts)",
+    )
     bench.set_defaults(func=cmd_bench)
 
-    docs = sub.add_parser("docs", help="regenerate role READMEs from their argument specs")
+    docs = sub.add_parser("docs", help="regenerate role READMEs (argument specs) and the Terraform variables tables")
     docs.set_defaults(func=cmd_docs)
 
     converge = sub.add_parser("converge", help="run site.yml against the local hosts (or --inventory)")
@@ -216,7 +289,15 @@ def build_parser() -> argparse.ArgumentParser:
     up = sub.add_parser("up", help="hosts up, site.yml converged, the example DAG run once, access details printed")
     up.add_argument("--run", default=DEMO_DAG, metavar="DAG_ID", help=f"DAG to run after the deploy ({DEMO_DAG})")
     up.add_argument("--no-run", action="store_true", help="deploy the DAGs without running one")
+    up.add_argument("--cloud", choices=CLOUDS, help="cloud VMs from terraform/<cloud> instead of the local hosts")
     up.set_defaults(func=cmd_up)
+
+    infra = sub.add_parser("infra", help="cloud VMs with Terraform (terraform/<cloud>) and their Ansible inventory")
+    infra.add_argument("action", choices=("plan", "apply", "destroy", "inventory"))
+    infra.add_argument("--cloud", choices=CLOUDS, required=True)
+    infra.add_argument("--outputs", type=Path, help="with inventory: a recorded `terraform output -json` file")
+    infra.add_argument("--yes", action="store_true", help="with destroy: do not ask for confirmation")
+    infra.set_defaults(func=cmd_infra)
 
     dags = sub.add_parser("dags", help="deploy dags/ to Airflow (import-checked, atomic) or roll back one release")
     dags.add_argument("action", choices=("deploy", "rollback"))

@@ -1,0 +1,16 @@
+module "platform" {
+  source = "../modules/mlops-platform"
+
+  name_prefix         = var.name_prefix
+  admin_cidrs         = var.admin_cidrs
+  admin_user          = var.admin_user
+  ssh_public_key      = var.ssh_public_key
+  image_name          = var.image_name
+  db_flavor_name      = var.db_flavor_name
+  airflow_flavor_name = var.airflow_flavor_name
+  db_volume_size      = var.db_volume_size
+  airflow_volume_size = var.airflow_volume_size
+  availability_zone   = var.availability_zone
+  private_cidr        = var.private_cidr
+  public_network_name = var.public_network_name
+}

@@ -1,0 +1,29 @@
+output "hosts" {
+  description = "Every VM with what the Ansible inventory needs: groups, private and public address, GPU flag."
+  value = {
+    for name, host in local.hosts : name => {
+      groups     = host.groups
+      private_ip = host.ip
+      public_ip = (
+        local.use_router ? openstack_networking_floatingip_v2.host[name].address :
+        local.use_public ? openstack_networking_port_v2.public[name].all_fixed_ips[0] : null
+      )
+      gpu    = host.gpu
+      flavor = host.flavor
+    }
+  }
+}
+
+output "ssh_user" {
+  description = "User Ansible connects as (created by cloud-init with the SSH key)."
+  value       = var.admin_user
+}
+
+output "airflow_url" {
+  description = "Airflow UI/API, reachable from the admin CIDRs."
+  value = "http://${coalesce(
+    local.use_router ? openstack_networking_floatingip_v2.host["air01"].address : null,
+    local.use_public ? openstack_networking_port_v2.public["air01"].all_fixed_ips[0] : null,
+    local.hosts.air01.ip,
+  )}:${var.airflow_port}"
+}

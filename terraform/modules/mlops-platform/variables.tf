@@ -1,0 +1,146 @@
+variable "name_prefix" {
+  type        = string
+  description = "Prefix of every resource name (lowercase letters, digits, dashes)."
+  default     = "mlops"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,20}$", var.name_prefix))
+    error_message = "name_prefix must be 2-21 lowercase letters, digits or dashes, starting with a letter."
+  }
+}
+
+variable "admin_cidrs" {
+  type        = list(string)
+  description = "CIDRs allowed to reach SSH and the Airflow UI/API (your office or VPN); never the whole internet."
+
+  validation {
+    condition     = length(var.admin_cidrs) > 0 && alltrue([for c in var.admin_cidrs : can(cidrhost(c, 0))])
+    error_message = "admin_cidrs must list at least one valid CIDR, e.g. [\"203.0.113.0/24\"]."
+  }
+
+  validation {
+    condition     = !anytrue([for c in var.admin_cidrs : endswith(c, "/0")])
+    error_message = "admin_cidrs must not contain a /0 network: SSH and the Airflow UI are for admins only."
+  }
+}
+
+variable "admin_user" {
+  type        = string
+  description = "Admin user cloud-init creates on every VM, with sudo and the SSH key (Ansible connects as it)."
+  default     = "mlops"
+
+  validation {
+    condition     = can(regex("^[a-z_][a-z0-9_-]{0,31}$", var.admin_user)) && var.admin_user != "root"
+    error_message = "admin_user must be a valid Linux user name other than root."
+  }
+}
+
+variable "ssh_public_key" {
+  type        = string
+  description = "Public SSH key of the admin user (one line, as in ~/.ssh/id_ed25519.pub)."
+
+  validation {
+    condition     = can(regex("^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+", var.ssh_public_key))
+    error_message = "ssh_public_key must be an OpenSSH public key line (ssh-ed25519 AAAA..., ssh-rsa AAAA...)."
+  }
+}
+
+variable "image_name" {
+  type        = string
+  description = "Name of the boot image (Debian 12 or Ubuntu; on GPU clouds an image with the NVIDIA driver); the newest of that name is used."
+}
+
+variable "db_flavor_name" {
+  type        = string
+  description = "Flavor of db01; it must be a GPU flavor (checked against the flavor's extra specs at plan time)."
+
+  validation {
+    condition     = !can(regex("^(cpu|std|standard|general|m1)\\.", lower(var.db_flavor_name)))
+    error_message = "db_flavor_name names a CPU flavor; db01 runs pg_strom and needs a GPU flavor (e.g. rtx4090-1.8.16.40)."
+  }
+}
+
+variable "gpu_extra_spec_keys" {
+  type        = list(string)
+  description = "Flavor extra-spec keys that mark a GPU flavor (PCI passthrough or vGPU); db01's flavor must carry one."
+  default     = ["pci_passthrough:alias", "resources:PGPU", "resources:VGPU"]
+}
+
+variable "airflow_flavor_name" {
+  type        = string
+  description = "Flavor of air01 (CPU is enough: LocalExecutor, 4+ vCPU and 8+ GB RAM recommended)."
+}
+
+variable "db_volume_size" {
+  type        = number
+  description = "Boot volume of db01 in GB (holds PostgreSQL's data directory)."
+  default     = 100
+
+  validation {
+    condition     = var.db_volume_size >= 30
+    error_message = "db_volume_size must be at least 30 GB (OS, CUDA, PostgreSQL and data)."
+  }
+}
+
+variable "airflow_volume_size" {
+  type        = number
+  description = "Boot volume of air01 in GB."
+  default     = 40
+
+  validation {
+    condition     = var.airflow_volume_size >= 20
+    error_message = "airflow_volume_size must be at least 20 GB."
+  }
+}
+
+variable "volume_type" {
+  type        = string
+  description = "Block storage type of the boot volumes (e.g. fast.ru-7a on Selectel); null for the cloud's default."
+  default     = null
+}
+
+variable "availability_zone" {
+  type        = string
+  description = "Availability zone of the VMs and volumes; null for the cloud's default."
+  default     = null
+}
+
+variable "private_cidr" {
+  type        = string
+  description = "CIDR of the private network between db01 and air01 (db01 gets .10, air01 .11)."
+  default     = "10.213.7.0/24"
+
+  validation {
+    condition     = can(cidrhost(var.private_cidr, 11)) && tonumber(split("/", var.private_cidr)[1]) <= 28
+    error_message = "private_cidr must be a valid IPv4 CIDR of /28 or larger, e.g. 10.213.7.0/24."
+  }
+}
+
+variable "dns_nameservers" {
+  type        = list(string)
+  description = "DNS servers handed out on the private subnet."
+  default     = ["1.1.1.1", "8.8.8.8"]
+}
+
+variable "external_network_name" {
+  type        = string
+  description = "External network for the router and floating IPs (Selectel: external-network); empty for none."
+  default     = ""
+}
+
+variable "public_network_name" {
+  type        = string
+  description = "Provider network VMs also attach to for a public address (Immers.cloud: immers); empty for none."
+  default     = ""
+}
+
+variable "airflow_port" {
+  type        = number
+  description = "Port of the Airflow UI/API on air01 (group_vars airflow_api_port)."
+  default     = 8080
+
+  validation {
+    condition     = var.airflow_port > 0 && var.airflow_port < 65536
+    error_message = "airflow_port must be a TCP port (1-65535)."
+  }
+}

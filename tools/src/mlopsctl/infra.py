@@ -1,0 +1,156 @@
+"""Cloud VMs through the Terraform CLI, and the Ansible inventory made from `terraform output -json`.
+
+The CLI is called directly (no python-terraform: unmaintained since 2019 and it parses human output); `-json`
+outputs are a documented, versioned interface, and Terraform's own progress streams to the terminal unchanged."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mlopsctl.config import ConfigError
+from mlopsctl.progress import CommandError, step
+
+CLOUDS = ("selectel", "immers")
+HEADER = "# Written by `mlopsctl infra inventory` from `terraform output -json`; do not edit (rewritten each run).\n"
+# The outputs.tf contract of every cloud root: what the inventory is built from.
+REQUIRED_OUTPUTS = ("cloud", "hosts", "ssh_user")
+PLATFORM_GROUPS = ("db", "airflow")
+
+
+def cloud_dir(root: Path, cloud: str) -> Path:
+    if cloud not in CLOUDS:
+        raise ConfigError(f"--cloud {cloud!r} is not one of {', '.join(CLOUDS)}")
+    path = root / "terraform" / cloud
+    if not (path / "main.tf").is_file():
+        raise ConfigError(f"{path} has no main.tf; is this the platform's checkout?")
+    return path
+
+
+def terraform_binary() -> str:
+    found = shutil.which("terraform") or shutil.which("tofu")
+    if not found:
+        raise CommandError(
+            "terraform (1.9 or newer) is not on PATH: install it "
+            "(https://developer.hashicorp.com/terraform/install; OpenTofu's `tofu` works too)"
+        )
+    return found
+
+
+def terraform_commands(binary: str, workdir: Path, action: str, auto_approve: bool = False) -> list[list[str]]:
+    """The Terraform CLI calls behind one `mlopsctl infra` action, in order."""
+    base = [binary, f"-chdir={workdir}"]
+    init = [*base, "init", "-input=false"]
+    if (workdir / "backend.tf").is_file() and (workdir / "backend.hcl").is_file():
+        init.append("-backend-config=backend.hcl")
+    approve = ["-auto-approve"] if auto_approve else []
+    actions = {
+        "plan": [init, [*base, "plan", "-input=false", "-out=tfplan"]],
+        # A saved plan applies exactly what was shown, without a second prompt.
+        "apply": [init, [*base, "plan", "-input=false", "-out=tfplan"], [*base, "apply", "-input=false", "tfplan"]],
+        "destroy": [init, [*base, "destroy", "-input=false", *approve]],
+    }
+    if action not in actions:
+        raise ConfigError(f"infra: unknown action {action!r}; choose plan, apply or destroy")
+    return actions[action]
+
+
+def run_terraform(commands: list[list[str]]) -> None:
+    for cmd in commands:
+        with step("terraform " + " ".join(cmd[2:])):
+            code = subprocess.run(cmd).returncode
+        if code != 0:
+            raise CommandError(f"`{' '.join(cmd)}` failed (exit {code}); Terraform's message is above")
+
+
+def terraform_outputs(binary: str, workdir: Path) -> dict[str, Any]:
+    done = subprocess.run([binary, f"-chdir={workdir}", "output", "-json"], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise CommandError(f"terraform output failed: {done.stderr.strip()}; run `mlopsctl infra apply` first")
+    return parse_outputs(done.stdout, source=f"terraform output -json in {workdir}")
+
+
+def parse_outputs(text: str, source: str) -> dict[str, Any]:
+    try:
+        outputs = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{source}: not JSON ({exc})") from exc
+    if not isinstance(outputs, dict):
+        raise ConfigError(f"{source}: expected an object of outputs, got {type(outputs).__name__}")
+    return outputs
+
+
+def _value(outputs: dict[str, Any], name: str, source: str) -> Any:
+    if name not in outputs:
+        missing = [n for n in REQUIRED_OUTPUTS if n not in outputs]
+        raise ConfigError(f"{source}: output(s) {', '.join(missing)} missing; was this made by terraform/<cloud>?")
+    entry = outputs[name]
+    if not isinstance(entry, dict) or "value" not in entry:
+        raise ConfigError(f"{source}: output {name} has no value (expected terraform output -json's format)")
+    return entry["value"]
+
+
+def _ip(value: Any, where: str, optional: bool = False) -> str | None:
+    if value is None and optional:
+        return None
+    try:
+        return str(ipaddress.ip_address(value))
+    except (ValueError, TypeError):
+        raise ConfigError(f"{where}: {value!r} is not an IP address") from None
+
+
+def inventory_from_outputs(outputs: dict[str, Any], source: str = "terraform outputs") -> dict[str, Any]:
+    """The same inventory shape the local hosts get: groups of hosts, each with mlops_private_ip."""
+    for name in REQUIRED_OUTPUTS:
+        _value(outputs, name, source)
+    hosts = _value(outputs, "hosts", source)
+    user = _value(outputs, "ssh_user", source)
+    if not isinstance(hosts, dict) or not hosts:
+        raise ConfigError(f"{source}: output hosts must be a non-empty object of hosts")
+    if not isinstance(user, str) or not user:
+        raise ConfigError(f"{source}: output ssh_user must be a user name")
+    groups: dict[str, dict[str, Any]] = {}
+    for name, host in sorted(hosts.items()):
+        where = f"{source}: hosts.{name}"
+        if not isinstance(host, dict):
+            raise ConfigError(f"{where} must be an object")
+        host_groups = host.get("groups")
+        if not isinstance(host_groups, list) or not host_groups or not all(isinstance(g, str) for g in host_groups):
+            raise ConfigError(f"{where}.groups must be a non-empty list of group names")
+        if not isinstance(host.get("gpu"), bool):
+            raise ConfigError(f"{where}.gpu must be true or false")
+        private = _ip(host.get("private_ip"), f"{where}.private_ip")
+        public = _ip(host.get("public_ip"), f"{where}.public_ip", optional=True)
+        entry: dict[str, Any] = {"ansible_host": public or private, "mlops_private_ip": private}
+        if host["gpu"] and "db" in host_groups:
+            # The cloud promised a GPU: pg_strom is required there, so a missing driver fails instead of falling back.
+            entry["postgresql_pg_strom"] = True
+        for group in host_groups:
+            groups.setdefault(group, {"hosts": {}})["hosts"][name] = entry
+    missing = [g for g in PLATFORM_GROUPS if g not in groups]
+    if missing:
+        raise ConfigError(f"{source}: no host in group(s) {', '.join(missing)}; the platform needs db and airflow")
+    return {
+        "all": {
+            "vars": {"ansible_user": user, "ansible_become": True, "ansible_python_interpreter": "/usr/bin/python3"},
+            "children": dict(sorted(groups.items())),
+        }
+    }
+
+
+def write_cloud_inventory(root: Path, cloud: str, inventory: dict[str, Any]) -> Path:
+    """inventories/<cloud>/hosts.yml with the group_vars link every inventory of the platform has."""
+    directory = root / "inventories" / cloud
+    directory.mkdir(parents=True, exist_ok=True)
+    link = directory / "group_vars"
+    if not link.exists():
+        link.symlink_to(Path("../../group_vars"))
+    path = directory / "hosts.yml"
+    path.write_text(HEADER + yaml.safe_dump(inventory, sort_keys=False, default_flow_style=False))
+    return path

@@ -1,0 +1,129 @@
+"""mlopsctl infra: the Terraform calls it makes, and the inventory it writes from `terraform output -json`
+documents recorded by hand from the outputs.tf contract (no cloud is reachable from here)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mlopsctl.cli import main
+from mlopsctl.config import ConfigError
+from mlopsctl.infra import cloud_dir, inventory_from_outputs, terraform_commands, write_cloud_inventory
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def outputs(cloud: str) -> dict:
+    return json.loads((FIXTURES / f"terraform-output-{cloud}.json").read_text())
+
+
+@pytest.mark.parametrize("cloud", ["selectel", "immers"])
+def test_inventory_has_the_local_shape_with_public_addresses(cloud: str) -> None:
+    inventory = inventory_from_outputs(outputs(cloud))
+    children = inventory["all"]["children"]
+    assert set(children) == {"db", "airflow"}
+    db01 = children["db"]["hosts"]["db01"]
+    assert db01["mlops_private_ip"] == "10.213.7.10"
+    assert db01["ansible_host"].startswith(("198.51.100.", "203.0.113."))
+    assert db01["postgresql_pg_strom"] is True  # a GPU flavor makes pg_strom required, not best effort
+    assert "postgresql_pg_strom" not in children["airflow"]["hosts"]["air01"]
+    assert inventory["all"]["vars"]["ansible_user"] == "mlops"
+
+
+def test_a_host_without_public_address_is_reached_on_its_private_one() -> None:
+    doc = outputs("immers")
+    doc["hosts"]["value"]["air01"]["public_ip"] = None
+    air01 = inventory_from_outputs(doc)["all"]["children"]["airflow"]["hosts"]["air01"]
+    assert air01["ansible_host"] == air01["mlops_private_ip"] == "10.213.7.11"
+
+
+def broken(change) -> dict:
+    doc = copy.deepcopy(outputs("selectel"))
+    change(doc)
+    return doc
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d.pop("hosts"), "output(s) hosts missing"),
+        (lambda d: d["hosts"].pop("value"), "output hosts has no value"),
+        (lambda d: d["hosts"].update(value={}), "output hosts must be a non-empty object"),
+        (lambda d: d["hosts"]["value"]["db01"].update(private_ip="10.0.0.300"), "hosts.db01.private_ip"),
+        (lambda d: d["hosts"]["value"]["db01"].update(groups=[]), "hosts.db01.groups must be a non-empty list"),
+        (lambda d: d["hosts"]["value"]["db01"].update(gpu="yes"), "hosts.db01.gpu must be true or false"),
+        (lambda d: d["hosts"]["value"].pop("air01"), "no host in group(s) airflow"),
+        (lambda d: d["ssh_user"].update(value=""), "output ssh_user must be a user name"),
+    ],
+)
+def test_malformed_outputs_are_refused_with_the_field_named(change, message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        inventory_from_outputs(broken(change))
+
+
+def test_inventory_command_writes_the_file_with_the_group_vars_link(root: Path, tmp_path: Path, capsys) -> None:
+    fake_root = tmp_path / "checkout"
+    for name in ("site.yml", "ansible.cfg"):
+        (fake_root / name).parent.mkdir(parents=True, exist_ok=True)
+        (fake_root / name).write_text("")
+    (fake_root / "terraform/immers").mkdir(parents=True)
+    (fake_root / "terraform/immers/main.tf").write_text("")
+    code = main(
+        [
+            "--root",
+            str(fake_root),
+            "infra",
+            "inventory",
+            "--cloud",
+            "immers",
+            "--outputs",
+            str(FIXTURES / "terraform-output-immers.json"),
+        ]
+    )
+    assert code == 0
+    written = yaml.safe_load((fake_root / "inventories/immers/hosts.yml").read_text())
+    assert written["all"]["children"]["db"]["hosts"]["db01"]["mlops_private_ip"] == "10.213.7.10"
+    assert (fake_root / "inventories/immers/group_vars").readlink() == Path("../../group_vars")
+
+
+def test_inventory_command_refuses_a_file_that_is_not_json(root: Path, tmp_path: Path, capsys) -> None:
+    bad = tmp_path / "out.json"
+    bad.write_text("Error: no state")
+    assert main(["--root", str(root), "infra", "inventory", "--cloud", "selectel", "--outputs", str(bad)]) == 2
+    assert "not JSON" in capsys.readouterr().err
+
+
+def test_apply_plans_to_a_file_and_applies_exactly_that_plan(root: Path) -> None:
+    cmds = terraform_commands("terraform", cloud_dir(root, "selectel"), "apply")
+    assert [c[2] for c in cmds] == ["init", "plan", "apply"]
+    assert "-out=tfplan" in cmds[1] and cmds[2][-1] == "tfplan"
+    assert "-auto-approve" in terraform_commands("terraform", cloud_dir(root, "immers"), "destroy", True)[1]
+
+
+def test_remote_state_is_used_when_backend_files_are_there(tmp_path: Path) -> None:
+    (tmp_path / "backend.tf").write_text('terraform {\n  backend "s3" {}\n}\n')
+    (tmp_path / "backend.hcl").write_text('bucket = "x"\n')
+    init = terraform_commands("terraform", tmp_path, "plan")[0]
+    assert init[-1] == "-backend-config=backend.hcl"
+
+
+def test_unknown_cloud_and_missing_terraform_give_clear_errors(root: Path, monkeypatch, capsys) -> None:
+    with pytest.raises(ConfigError, match="'aws' is not one of selectel, immers"):
+        cloud_dir(root, "aws")
+    monkeypatch.setattr("shutil.which", lambda _: None)
+    assert main(["--root", str(root), "infra", "plan", "--cloud", "immers"]) == 2
+    assert "terraform (1.9 or newer) is not on PATH" in capsys.readouterr().err
+
+
+def test_written_inventory_is_read_by_ansible(tmp_path: Path) -> None:
+    path = write_cloud_inventory(tmp_path, "selectel", inventory_from_outputs(outputs("selectel")))
+    binary = Path(sys.executable).parent / "ansible-inventory"
+    listed = json.loads(subprocess.run([str(binary), "-i", str(path), "--list"], capture_output=True, text=True).stdout)
+    assert listed["_meta"]["hostvars"]["db01"]["ansible_host"] == "198.51.100.20"
+    assert listed["db"]["hosts"] == ["db01"] and listed["airflow"]["hosts"] == ["air01"]

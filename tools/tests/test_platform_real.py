@@ -1,0 +1,215 @@
+"""The platform end to end on fresh local hosts: site.yml, the example DAG's run and its results in PostgreSQL,
+DAG delivery (a DAG this repository has never seen, a broken one, rollback) and the GitLab jobs run by
+gitlab-ci-local. Minutes long: `tools/run-tests.sh platform`."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+from mlopsctl.bench_dags import Api
+from mlopsctl.config import parse_local
+from mlopsctl.engine import detect_engine
+from mlopsctl.hosts import hosts_down, hosts_up
+
+GITLAB_CI_LOCAL = ROOT / ".mlops/node/node_modules/.bin/gitlab-ci-local"
+API_PORT = 18081
+
+pytestmark = [
+    pytest.mark.platform,
+    pytest.mark.skipif(shutil.which("podman") is None or os.geteuid() != 0, reason="needs podman and root"),
+]
+
+UNSEEN_DAG = """
+from datetime import datetime
+
+from airflow.sdk import dag, task
+
+
+@dag(schedule=None, start_date=datetime(2026, 1, 1), catchup=False, tags=["unseen"],
+     default_args={"owner": "someone-else", "retries": 1})
+def unseen_dag():
+    @task
+    def hello() -> str:
+        return "hello"
+
+    hello()
+
+
+unseen_dag()
+"""
+
+BROKEN_DAG = "from airflow.sdk import dag\n\n@dag(\ndef broken(:\n    pass\n"
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory):
+    base = tmp_path_factory.mktemp("platform")
+    ca = base / "ca.pem"
+    ca.write_text(Path("/etc/ssl/certs/ca-certificates.crt").read_text())
+    cfg = parse_local(
+        {
+            "network": "mlopsplat",
+            "label": "mlopsplat",
+            "subnet": "10.213.98.0/24",
+            "extra_ca_files": [str(ca)],
+            "hosts": {
+                "pdb01": {"groups": ["db"]},
+                "pair01": {"groups": ["airflow"], "publish": [f"{API_PORT}:8080"]},
+            },
+        },
+        base,
+    )
+    engine = detect_engine("auto")
+    inventory = base / "inventory/hosts.yml"
+    hosts_up(engine, cfg, inventory, base / "logs")
+    yield engine, inventory, base
+    hosts_down(engine, cfg, inventory)
+
+
+def run(cmd: list[str], cwd: Path = ROOT, **env: str) -> subprocess.CompletedProcess[str]:
+    """Runs a command the way a user would, output kept for the assertion message."""
+    environ = {**os.environ, "ANSIBLE_CONFIG": str(cwd / "ansible.cfg"), "ANSIBLE_FORCE_COLOR": "0", **env}
+    environ["PATH"] = f"{Path(sys.executable).parent}:{environ['PATH']}"
+    done = subprocess.run(cmd, cwd=cwd, env=environ, capture_output=True, text=True)
+    print(done.stdout[-4000:], done.stderr[-2000:])
+    return done
+
+
+def playbook(inventory: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory), *args])
+
+
+def mlopsctl(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return run([str(Path(sys.executable).parent / "mlopsctl"), *args], cwd=cwd)
+
+
+def psql(engine, sql: str) -> str:
+    cmd = engine.cmd("exec", "pdb01", "runuser", "-u", "postgres", "--", "psql", "-d", "dwh", "-tAc", sql)
+    return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def live_release(engine) -> str:
+    cmd = engine.cmd("exec", "pair01", "readlink", "/var/lib/airflow/dags")
+    return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def api_dags(base: Path) -> set[str]:
+    """DAGs the Airflow API on the published port lists as active and free of import errors."""
+    password = (base / "inventory/.secrets/airflow_admin_password").read_text().strip()
+    return Api(f"http://127.0.0.1:{API_PORT}", "admin", password).dag_ids()
+
+
+def dags_copy(base: Path, name: str, extra: dict[str, str]) -> Path:
+    target = base / name
+    shutil.copytree(ROOT / "dags", target, ignore=shutil.ignore_patterns("__pycache__"))
+    for filename, text in extra.items():
+        (target / filename).write_text(text)
+    return target
+
+
+def test_site_converges_and_the_example_dag_writes_its_results_to_postgresql(platform) -> None:
+    engine, inventory, _ = platform
+    assert playbook(inventory, "site.yml", "-e", '{"dags_run": "iris_training"}').returncode == 0
+    assert int(psql(engine, "SELECT count(*) FROM ml.model_runs WHERE dataset = 'iris' AND accuracy >= 0.9")) == 1
+    stats = psql(engine, "SELECT count(DISTINCT label), count(DISTINCT feature), sum(n) FROM ml.feature_stats")
+    assert stats == "3|4|600"  # 3 classes x 4 features, 50 samples each
+
+
+def test_second_site_run_changes_nothing(platform) -> None:
+    _, inventory, _ = platform
+    done = playbook(inventory, "site.yml")
+    assert done.returncode == 0
+    recap = re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", done.stdout, re.MULTILINE)
+    assert recap and all(changed == "0" for _, changed in recap), recap
+
+
+def test_a_dag_never_seen_before_is_delivered_visible_and_runs(platform) -> None:
+    engine, inventory, base = platform
+    before = live_release(engine)
+    source = dags_copy(base, "dags-unseen", {"unseen_dag.py": UNSEEN_DAG})
+    done = mlopsctl("dags", "deploy", "--source", str(source), "--run", "unseen_dag", "--inventory", str(inventory))
+    assert done.returncode == 0
+    assert "3 DAG(s) live from release" in done.stdout
+    assert live_release(engine) != before
+    assert "unseen_dag" in api_dags(base)
+
+
+def test_a_broken_dag_aborts_the_deploy_and_the_live_release_stays(platform) -> None:
+    engine, inventory, base = platform
+    before = live_release(engine)
+    source = dags_copy(base, "dags-broken", {"unseen_dag.py": UNSEEN_DAG, "broken.py": BROKEN_DAG})
+    done = mlopsctl("dags", "deploy", "--source", str(source), "--inventory", str(inventory))
+    assert done.returncode == 2
+    assert "broken.py: SyntaxError" in done.stdout
+    assert live_release(engine) == before
+    assert "unseen_dag" in api_dags(base)
+    leftovers = subprocess.run(
+        engine.cmd("exec", "pair01", "ls", "-A", "/var/lib/airflow/dag-releases"), capture_output=True, text=True
+    ).stdout.split()
+    assert not [name for name in leftovers if name.startswith(".incoming")]
+
+
+def test_rollback_returns_to_the_release_before(platform) -> None:
+    engine, inventory, _ = platform
+    history = json.loads(
+        subprocess.run(
+            engine.cmd("exec", "pair01", "cat", "/var/lib/airflow/dag-releases/history.json"),
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    assert mlopsctl("dags", "rollback", "--inventory", str(inventory)).returncode == 0
+    assert live_release(engine).endswith("/" + history[-2])
+
+
+@pytest.fixture(scope="module")
+def repo_copy(platform) -> Path:
+    """A copy of the working tree as its own git repository (gitlab-ci-local needs one), sharing the venvs."""
+    _, _, base = platform
+    repo = base / "repo"
+    shutil.copytree(
+        ROOT,
+        repo,
+        symlinks=True,
+        ignore=shutil.ignore_patterns(".venv", ".venv-dags", ".mlops", "inventories", "__pycache__", ".git"),
+    )
+    shutil.copytree(ROOT / "inventories/example", repo / "inventories/example", symlinks=True)
+    for shared in (".venv", ".venv-dags", ".mlops"):
+        (repo / shared).symlink_to(ROOT / shared)
+    for git in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "copy", "--no-gpg-sign"]):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *git], cwd=repo, check=True)
+    return repo
+
+
+def gitlab_ci_local(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return run([str(GITLAB_CI_LOCAL), "--force-shell-executor", "--no-color", *args], cwd=repo)
+
+
+def test_gitlab_lint_and_deploy_jobs_run_green_against_the_local_hosts(platform, repo_copy: Path) -> None:
+    _, inventory, base = platform
+    assert gitlab_ci_local(repo_copy, "lint:code", "lint:dags").returncode == 0
+    (repo_copy / "dags/unseen_dag.py").write_text(UNSEEN_DAG)
+    done = gitlab_ci_local(repo_copy, "deploy:dags:staging", "--variable", f"DAGS_INVENTORY={inventory}")
+    assert done.returncode == 0
+    assert "PASS  deploy:dags:staging" in done.stdout
+    assert "unseen_dag" in api_dags(base)
+
+
+def test_gitlab_lint_stage_fails_on_a_dag_with_a_syntax_error(repo_copy: Path) -> None:
+    (repo_copy / "dags/broken.py").write_text(BROKEN_DAG)
+    try:
+        done = gitlab_ci_local(repo_copy, "lint:dags")
+    finally:
+        (repo_copy / "dags/broken.py").unlink()
+    assert done.returncode != 0
+    assert "broken.py" in done.stdout and "FAIL" in done.stdout
