@@ -54,4 +54,4 @@ lock:  ## re-resolve requirements.lock from pyproject's dev extra
 	  echo "# Regenerate: make lock"; /tmp/mlops-lock/bin/pip freeze --exclude-editable; } > requirements.lock
 
 clean:
-	rm -rf $(VENV) .venv-dags .mlops
+	rm -rf $(VENV) .venv-dags .venv-checkov .mlops

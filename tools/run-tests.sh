@@ -24,7 +24,7 @@ run_stage() {
 
 lint() {
   yamllint --strict . && ruff check . && ruff format --check . && ansible-lint --nocolor &&
-    check-jsonschema --builtin-schema vendor.gitlab-ci .gitlab-ci.yml
+    check-jsonschema --builtin-schema vendor.gitlab-ci .gitlab-ci.yml && tools/checkov.sh
 }
 
 # Every DAG imports with Airflow itself and follows the team's rules (the pipeline's lint stage runs this).
