@@ -7,7 +7,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
 .PHONY: demo test prereqs deps venv dags-env dags-test lint unit molecule platform down lock clean
 
-demo: deps  ## hosts up, site.yml converged, access details printed
+demo: prereqs venv  ## hosts up, site.yml converged (DAGs deployed, iris_training run once), access details printed
 	$(BIN)/mlopsctl up
 
 test: deps  ## lint + unit tests + molecule/integration scenarios, with a timing per stage
