@@ -1,10 +1,1 @@
-terraform {
-  required_version = ">= 1.9.0"
-
-  required_providers {
-    openstack = {
-      source  = "terraform-provider-openstack/openstack"
-      version = "~> 3.0"
-    }
-  }
-}
+../shared/versions.tf

@@ -6,11 +6,10 @@ import json
 import os
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
+from conftest import hosts_config
 
-from mlopsctl.config import parse_local
 from mlopsctl.engine import detect_engine
 from mlopsctl.hosts import PROJECT_LABEL, hosts_down, hosts_up
 
@@ -25,20 +24,14 @@ LABEL = "mlopstest"
 @pytest.fixture(scope="module")
 def booted(tmp_path_factory: pytest.TempPathFactory):
     base = tmp_path_factory.mktemp("hosts")
-    ca = base / "ca.pem"
-    ca.write_text(Path("/etc/ssl/certs/ca-certificates.crt").read_text())
-    cfg = parse_local(
-        {
-            "network": LABEL,
-            "label": LABEL,
-            "subnet": "10.213.99.0/24",
-            "extra_ca_files": [str(ca)],
-            "hosts": {
-                "tdb01": {"groups": ["db"]},
-                "tair01": {"groups": ["airflow"], "publish": ["18080:8080"]},
-            },
-        },
+    cfg = hosts_config(
         base,
+        LABEL,
+        "10.213.99.0/24",
+        {
+            "tdb01": {"groups": ["db"]},
+            "tair01": {"groups": ["airflow"], "publish": ["18080:8080"]},
+        },
     )
     engine = detect_engine("auto")
     inventory = base / "inventory/hosts.yml"

@@ -13,10 +13,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, hosts_config
 
 from mlopsctl.bench_dags import Api
-from mlopsctl.config import parse_local
 from mlopsctl.engine import detect_engine
 from mlopsctl.hosts import hosts_down, hosts_up
 
@@ -53,20 +52,14 @@ BROKEN_DAG = "from airflow.sdk import dag\n\n@dag(\ndef broken(:\n    pass\n"
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory):
     base = tmp_path_factory.mktemp("platform")
-    ca = base / "ca.pem"
-    ca.write_text(Path("/etc/ssl/certs/ca-certificates.crt").read_text())
-    cfg = parse_local(
-        {
-            "network": "mlopsplat",
-            "label": "mlopsplat",
-            "subnet": "10.213.98.0/24",
-            "extra_ca_files": [str(ca)],
-            "hosts": {
-                "pdb01": {"groups": ["db"]},
-                "pair01": {"groups": ["airflow"], "publish": [f"{API_PORT}:8080"]},
-            },
-        },
+    cfg = hosts_config(
         base,
+        "mlopsplat",
+        "10.213.98.0/24",
+        {
+            "pdb01": {"groups": ["db"]},
+            "pair01": {"groups": ["airflow"], "publish": [f"{API_PORT}:8080"]},
+        },
     )
     engine = detect_engine("auto")
     inventory = base / "inventory/hosts.yml"

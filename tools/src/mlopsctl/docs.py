@@ -89,15 +89,17 @@ def _hcl_text(value: Any) -> str:
 
 
 def terraform_variable_tables(root: Path) -> str:
-    """One table per Terraform directory (module, then each cloud root) from its variables.tf."""
+    """One table per Terraform directory (module, then each cloud root) from its *variables.tf files."""
     import hcl2  # only `mlopsctl docs` needs the HCL parser
 
     sections = []
     module_dirs = sorted((root / TERRAFORM / "modules").iterdir())
-    cloud_dirs = sorted(d for d in (root / TERRAFORM).iterdir() if (d / "variables.tf").is_file())
+    cloud_dirs = sorted(d for d in (root / TERRAFORM).iterdir() if (d / "main.tf").is_file())
     for directory in [*module_dirs, *cloud_dirs]:
-        with (directory / "variables.tf").open() as handle:
-            variables = hcl2.load(handle).get("variable", [])
+        variables = []
+        for path in sorted(directory.glob("*variables.tf"), key=lambda p: p.name != "variables.tf"):
+            with path.open() as handle:
+                variables += hcl2.load(handle).get("variable", [])
         rows = ["| Variable | Type | Default | Description |", "| --- | --- | --- | --- |"]
         for block in variables:
             for name, body in block.items():
