@@ -46,10 +46,12 @@ def timed(what: str, action: Callable[[], None]) -> float:
     return seconds
 
 
-def run_playbook(playbook_cmd: list[str], root: Path, inventory: Path, playbook: str) -> Callable[[], None]:
+def run_playbook(
+    playbook_cmd: list[str], root: Path, inventory: Path, playbook: str, extra: tuple[str, ...] = ()
+) -> Callable[[], None]:
     def action() -> None:
         result = subprocess.run(
-            [*playbook_cmd, "-i", str(inventory), playbook], cwd=root, capture_output=True, text=True
+            [*playbook_cmd, "-i", str(inventory), playbook, *extra], cwd=root, capture_output=True, text=True
         )
         if result.returncode != 0:
             raise CommandError(f"{playbook} failed during the benchmark:\n{result.stdout[-2000:]}")

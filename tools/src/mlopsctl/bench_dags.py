@@ -12,6 +12,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlopsctl.bench import run_playbook, timed
 from mlopsctl.engine import Engine
 from mlopsctl.progress import CommandError, say
 
@@ -74,18 +75,9 @@ def wait_visible(api: Api, dag_id: str, timeout: float) -> float | None:
     return None
 
 
-def deploy(playbook_cmd: list[str], root: Path, inventory: Path, source: Path) -> float:
-    start = time.monotonic()
-    extra = json.dumps({"dags_source_dir": str(source)})
-    result = subprocess.run(
-        [*playbook_cmd, "-i", str(inventory), "playbooks/dags.yml", "-e", extra],
-        cwd=root,
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode != 0:
-        raise CommandError(f"playbooks/dags.yml failed during the benchmark:\n{result.stdout[-2000:]}")
-    return time.monotonic() - start
+def deploy(playbook_cmd: list[str], root: Path, inventory: Path, source: Path, what: str) -> float:
+    extra = ("-e", json.dumps({"dags_source_dir": str(source)}))
+    return timed(what, run_playbook(playbook_cmd, root, inventory, "playbooks/dags.yml", extra))
 
 
 def bench_dag_delivery(
@@ -99,14 +91,10 @@ def bench_dag_delivery(
         shutil.copytree(root / "dags", source, ignore=shutil.ignore_patterns("__pycache__", "tests"))
         dag_id = f"bench_deploy_{stamp}"
         (source / f"{dag_id}.py").write_text(DAG_TEMPLATE.format(dag_id=dag_id))
-        say(f"==> mlopsctl dags deploy of a new release with {dag_id}")
-        figures["deploy"] = deploy(playbook_cmd, root, inventory, source)
+        figures["deploy"] = deploy(playbook_cmd, root, inventory, source, f"dags deploy of a new release with {dag_id}")
         if dag_id not in api.dag_ids():
             raise CommandError(f"the deploy finished but the API does not list {dag_id}")
-        say(f"    {figures['deploy']:.1f}s")
-        say("==> the same deploy again (nothing to change)")
-        figures["rerun"] = deploy(playbook_cmd, root, inventory, source)
-        say(f"    {figures['rerun']:.1f}s")
+        figures["rerun"] = deploy(playbook_cmd, root, inventory, source, "the same deploy again (nothing to change)")
 
     pickup_id = f"bench_pickup_{stamp}"
     say(f"==> {pickup_id}.py dropped into the live DAGs folder; waiting up to {PICKUP_TIMEOUT}s for Airflow to list it")
@@ -123,8 +111,7 @@ def bench_dag_delivery(
     finally:
         subprocess.run(engine.cmd("exec", airflow_host, "rm", "-f", target), check=True)
     say(f"    {figures['pickup']:.1f}s" if figures["pickup"] is not None else f"    not listed after {PICKUP_TIMEOUT}s")
-    say("==> the repository's dags/ deployed back")
-    deploy(playbook_cmd, root, inventory, root / "dags")
+    deploy(playbook_cmd, root, inventory, root / "dags", "the repository's dags/ deployed back")
     return figures
 
 
