@@ -48,10 +48,10 @@ down: deps  ## remove the local hosts, their network and volumes
 	$(BIN)/mlopsctl hosts down
 
 lock:  ## re-resolve requirements.lock from pyproject's dev extra
-	rm -rf /tmp/mlops-lock && python3 -m venv /tmp/mlops-lock
-	/tmp/mlops-lock/bin/pip install --quiet -e '.[dev]'
+	rm -rf .mlops/lock-venv && python3 -m venv .mlops/lock-venv
+	.mlops/lock-venv/bin/pip install --quiet -e '.[dev]'
 	{ echo "# Exact versions of every Python package the project uses (make deps installs these)."; \
-	  echo "# Regenerate: make lock"; /tmp/mlops-lock/bin/pip freeze --exclude-editable; } > requirements.lock
+	  echo "# Regenerate: make lock"; .mlops/lock-venv/bin/pip freeze --exclude-editable; } > requirements.lock
 
 clean:
 	rm -rf $(VENV) .venv-dags .venv-checkov .mlops

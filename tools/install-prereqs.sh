@@ -2,8 +2,13 @@
 # Installs the system packages the platform's tooling needs, only those missing (Debian/Ubuntu, as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Every package by name: --no-install-recommends drops Recommends, so nothing may arrive as one.
+#   golang-github-containernetworking-plugin-dnsname: hosts on one podman (CNI) network resolve each other by name
+#   iptables: the CNI bridge's NAT and published ports
+packages=(podman runc golang-github-containernetworking-plugin-dnsname iptables debootstrap rsync python3-venv make tar
+  ca-certificates git openssh-client)
 need=()
-for pkg in podman runc debootstrap rsync python3-venv make tar ca-certificates; do
+for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 command -v npm >/dev/null || need+=(npm)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -13,6 +15,31 @@ ROOT = Path(__file__).resolve().parents[2]
 COLLECTION = ROOT / "collections/ansible_collections/datatech/mlops"
 sys.path.insert(0, str(COLLECTION / "plugins/modules"))
 sys.path.insert(0, str(COLLECTION / "plugins/filter"))
+
+
+# Markers of tests that boot real hosts: they need root and a container engine.
+ENGINE_MARKERS = ("hosts", "platform")
+
+
+def missing_for_real_hosts() -> str | None:
+    """Why this machine cannot boot test hosts, or None when it can."""
+    if os.geteuid() != 0:
+        return "needs root (the test hosts are rootful containers): run as root"
+    if shutil.which("podman") is None and shutil.which("docker") is None:
+        return "needs a container engine: run `make prereqs` (installs podman)"
+    return None
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Under CI=true a test that cannot boot its hosts fails; elsewhere it is skipped with the reason."""
+    if not any(item.get_closest_marker(name) for name in ENGINE_MARKERS):
+        return
+    why = missing_for_real_hosts()
+    if why is None:
+        return
+    if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
+        pytest.fail(f"CI=true and this test {why}", pytrace=False)
+    pytest.skip(why)
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from mlopsctl.hosts import PROJECT_LABEL, hosts_down, hosts_up
 
 pytestmark = [
     pytest.mark.hosts,
-    pytest.mark.skipif(shutil.which("podman") is None or os.geteuid() != 0, reason="needs podman and root"),
 ]
 
 LABEL = "mlopstest"
