@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: demo test prereqs deps venv dags-env dags-test lint unit molecule platform down lock clean
+.PHONY: demo test prereqs deps venv dags-env dags-test docs lint unit molecule platform down lock clean
 
 demo: prereqs venv  ## hosts up, site.yml converged (DAGs deployed, iris_training run once), access details printed
 	$(BIN)/mlopsctl up
@@ -28,6 +28,9 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
+
+docs: venv  ## the documentation site into site/ (mkdocs build --strict); generated pages are checked by the tests
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 lint: deps
 	tools/run-tests.sh lint
@@ -54,4 +57,4 @@ lock:  ## re-resolve requirements.lock from pyproject's dev extra
 	  echo "# Regenerate: make lock"; .mlops/lock-venv/bin/pip freeze --exclude-editable; } > requirements.lock
 
 clean:
-	rm -rf $(VENV) .venv-dags .venv-checkov .mlops
+	rm -rf $(VENV) .venv-dags .venv-checkov .mlops site

@@ -5,8 +5,11 @@ cd "$(dirname "$0")/.."
 # Every package by name: --no-install-recommends drops Recommends, so nothing may arrive as one.
 #   golang-github-containernetworking-plugin-dnsname: hosts on one podman (CNI) network resolve each other by name
 #   iptables: the CNI bridge's NAT and published ports
+#   openssh-client: Ansible reaches the local hosts over SSH, like real VMs
+#   chromium, chromium-driver: the docs site is opened in a real headless browser by its test
+#   postgresql: a throwaway server for the tests of `mlopsctl bench gpu` and the notebook example
 packages=(podman runc golang-github-containernetworking-plugin-dnsname iptables debootstrap rsync python3-venv make tar
-  ca-certificates git openssh-client)
+  ca-certificates git openssh-client chromium chromium-driver postgresql)
 need=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from mlopsctl.cli import access_summary, dags_extra_vars, find_root, main, missing_parts, results_hint
+from mlopsctl.cli import access_summary, bench_json, dags_extra_vars, find_root, main, missing_parts, results_hint
 from mlopsctl.config import ConfigError, parse_local
 
 
@@ -41,9 +41,32 @@ def test_access_summary_names_the_url_user_and_secret_files(root: Path, tmp_path
     assert any(line.endswith("airflow_admin_password  (generated; never printed)") for line in lines)
 
 
-def test_bench_refuses_an_unknown_role_before_booting_anything(root: Path, capsys) -> None:
+def test_bench_refuses_an_unknown_target_or_too_few_runs_before_booting_anything(root: Path, capsys) -> None:
     assert main(["--root", str(root), "bench", "mysql"]) == 2
-    assert "unknown role(s) mysql; known: postgresql, airflow, dags" in capsys.readouterr().err
+    assert "unknown target(s) mysql; known: site, dags" in capsys.readouterr().err
+    assert main(["--root", str(root), "bench", "site", "--runs", "1"]) == 2
+    assert "medians need --runs 3 or more" in capsys.readouterr().err
+
+
+def test_bench_json_holds_the_medians_under_the_documented_keys() -> None:
+    site = {
+        "cold": [100.0, 90.0, 120.0],
+        "floor": [70.0, 80.0, 60.0],
+        "noop": [9.0, 8.0, 30.0],
+        "noop_changed": [0, 0, 0],
+    }
+    dags = {"deploy": [5.0, 7.0, 6.0], "rerun": [2.0, 2.5, 9.0], "pickup": [10.0, 200.0, 150.0, 30.0, 290.0]}
+    assert bench_json(site, dags) == {
+        "site_cold_s": 100.0,
+        "site_floor_s": 70.0,
+        "site_noop_s": 9.0,
+        "site_noop_changed": 0,
+        "dags_deploy_new_s": 6.0,
+        "dags_deploy_noop_s": 2.5,
+        "dags_airflow_pickup_s": 150.0,
+    }
+    # A re-run that changed something on any run is reported, not averaged away.
+    assert bench_json({**site, "noop_changed": [0, 3, 0]}, None)["site_noop_changed"] == 3
 
 
 def test_dags_deploy_passes_source_and_run_as_one_json_document(root: Path) -> None:

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from mlopsctl.config import ConfigError, load_config, parse_local, parse_publish
+from mlopsctl.config import ConfigError, load_config, parse_local, parse_publish, require_platform_groups
 
 
 def test_defaults_give_three_hosts_with_fixed_addresses(tmp_path: Path) -> None:
@@ -35,7 +35,6 @@ def test_repository_config_is_valid(root: Path) -> None:
         ({"colour": "red"}, "unknown setting(s) colour"),
         ({"hosts": {}}, "at least one host"),
         ({"hosts": {"DB": {"groups": ["db"]}}}, "host names are lower-case"),
-        ({"hosts": {"db01": {"groups": ["db"]}}}, "no host is in group(s) airflow"),
         ({"hosts": {"db01": {"groups": []}, "air01": {"groups": ["airflow"]}}}, "needs at least one group"),
         ({"hosts": {"db01": {"groups": ["db", "airflow"], "size": 3}}}, "unknown setting(s) size"),
         ({"hosts": {"db01": {"groups": ["db", "airflow"], "ip": "10.9.9.9"}}}, "not a usable address"),
@@ -98,3 +97,10 @@ def test_unknown_table_is_refused(tmp_path: Path) -> None:
     path.write_text("[cloud]\nx = 1\n")
     with pytest.raises(ConfigError, match="unknown table"):
         load_config(path)
+
+
+def test_site_needs_a_db_and_an_airflow_host_but_a_role_test_does_not(tmp_path: Path) -> None:
+    only_db = parse_local({"hosts": {"db01": {"groups": ["db"]}}}, tmp_path)
+    with pytest.raises(ConfigError, match=r"no host is in group\(s\) airflow; site.yml needs them"):
+        require_platform_groups(only_db)
+    require_platform_groups(parse_local({}, tmp_path))

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
-from conftest import hosts_config
+from conftest import ROOT, hosts_config
 
 from mlopsctl.engine import detect_engine
 from mlopsctl.hosts import PROJECT_LABEL, hosts_down, hosts_up
@@ -72,6 +76,37 @@ def test_published_ports_listen_on_loopback_only(booted) -> None:
     ports = json.loads(subprocess.run(engine.cmd("inspect", "tair01"), capture_output=True, text=True).stdout)[0]
     bindings = ports["NetworkSettings"]["Ports"]["8080/tcp"]
     assert bindings == [{"HostIp": "127.0.0.1", "HostPort": "18080"}]
+
+
+def ansible_ping(inventory: Path, control_dir: Path) -> subprocess.CompletedProcess[str]:
+    # A control directory of its own: a persisted SSH master of another run would skip the host key check.
+    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_SSH_CONTROL_PATH_DIR": str(control_dir)}
+    cmd = [str(Path(sys.executable).parent / "ansible"), "-i", str(inventory), "all", "-m", "ansible.builtin.ping"]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env)
+
+
+def test_ansible_reaches_every_host_over_ssh_with_the_projects_key(booted, tmp_path: Path) -> None:
+    engine, _, inventory, _ = booted
+    result = ansible_ping(inventory, tmp_path / "cp")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("SUCCESS") == 2
+    ssh = json.loads(subprocess.run(engine.cmd("inspect", "tdb01"), capture_output=True, text=True).stdout)[0]
+    assert [b["HostIp"] for b in ssh["NetworkSettings"]["Ports"]["22/tcp"]] == ["127.0.0.1"]
+
+
+def test_every_host_has_its_own_pinned_host_key(booted, tmp_path: Path) -> None:
+    _, _, inventory, _ = booted
+    known = (inventory.parent / ".secrets/ssh/known_hosts").read_text().split("\n")
+    keys = [line.split()[2] for line in known if line]
+    assert len(keys) == 2 and len(set(keys)) == 2
+    # A copy of the inventory whose known_hosts names other keys is refused: no trust on first use.
+    shutil.copytree(inventory.parent, tmp_path / "inv")
+    forged = tmp_path / "inv/.secrets/ssh/known_hosts"
+    forged.write_text(
+        "\n".join(f"{line.split()[0]} {line.split()[1]} {keys[1 - i]}" for i, line in enumerate(known[:2]))
+    )
+    refused = ansible_ping(tmp_path / "inv" / inventory.name, tmp_path / "cp")
+    assert refused.returncode != 0 and "UNREACHABLE" in refused.stdout, refused.stdout
 
 
 def test_up_twice_changes_nothing(booted) -> None:

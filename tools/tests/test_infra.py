@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -34,6 +35,37 @@ def test_inventory_has_the_local_shape_with_public_addresses(cloud: str) -> None
     assert db01["postgresql_pg_strom"] is True  # a GPU flavor makes pg_strom required, not best effort
     assert "postgresql_pg_strom" not in children["airflow"]["hosts"]["air01"]
     assert inventory["all"]["vars"]["ansible_user"] == "mlops"
+
+
+def test_a_k8s_root_admits_its_node_subnet_to_db01s_pg_hba() -> None:
+    inventory = inventory_from_outputs(outputs("selectel-k8s"))
+    children = inventory["all"]["children"]
+    db01 = children["db"]["hosts"]["db01"]
+    assert db01["mlops_airflow_client_cidrs"] == ["10.213.7.11/32", "10.213.8.0/24"]
+    assert "mlops_airflow_client_cidrs" not in children["airflow"]["hosts"]["air01"]
+    assert (
+        "mlops_airflow_client_cidrs"
+        not in inventory_from_outputs(outputs("selectel"))["all"]["children"]["db"]["hosts"]["db01"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("cidr", "message"),
+    [("0.0.0.0/0", "must be a private subnet of /16 or smaller"), ("10.0.0.0/8", "/16 or smaller"),
+     ("8.8.8.0/24", "must be a private subnet"), ("10.213.8.0/33", "is not a network")],
+)  # fmt: skip
+def test_a_k8s_node_subnet_that_is_too_wide_or_public_is_refused(cidr: str, message: str) -> None:
+    doc = outputs("selectel-k8s")
+    doc["k8s_nodes_cidr"]["value"] = cidr
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        inventory_from_outputs(doc)
+
+
+def test_pg_hba_variable_from_the_k8s_inventory_reaches_ansible(tmp_path: Path) -> None:
+    path = write_cloud_inventory(tmp_path, "selectel-k8s", inventory_from_outputs(outputs("selectel-k8s")))
+    binary = Path(sys.executable).parent / "ansible-inventory"
+    listed = json.loads(subprocess.run([str(binary), "-i", str(path), "--list"], capture_output=True, text=True).stdout)
+    assert listed["_meta"]["hostvars"]["db01"]["mlops_airflow_client_cidrs"] == ["10.213.7.11/32", "10.213.8.0/24"]
 
 
 def test_a_host_without_public_address_is_reached_on_its_private_one() -> None:

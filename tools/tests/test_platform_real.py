@@ -178,7 +178,14 @@ def repo_copy(platform) -> Path:
     shutil.copytree(ROOT / "inventories/example", repo / "inventories/example", symlinks=True)
     for shared in (".venv", ".venv-dags", ".mlops"):
         (repo / shared).symlink_to(ROOT / shared)
-    for git in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "copy", "--no-gpg-sign"]):
+    # An origin like a clone's: gitlab-ci-local diffs against origin/main for `rules: changes`.
+    for git in (
+        ["init", "-q", "-b", "main"],
+        ["add", "-A"],
+        ["commit", "-qm", "copy", "--no-gpg-sign"],
+        ["update-ref", "refs/remotes/origin/main", "HEAD"],
+        ["symbolic-ref", "refs/remotes/origin/HEAD", "refs/remotes/origin/main"],
+    ):
         subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *git], cwd=repo, check=True)
     return repo
 

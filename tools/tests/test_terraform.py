@@ -18,7 +18,7 @@ from mlopsctl.infra import CLOUDS
 
 TERRAFORM = ROOT / "terraform"
 MODULE = TERRAFORM / "modules/mlops-platform"
-CLOUD_ROOTS = [TERRAFORM / "selectel", TERRAFORM / "immers"]
+CLOUD_ROOTS = [TERRAFORM / "selectel", TERRAFORM / "immers", TERRAFORM / "selectel-k8s"]
 ALL_DIRS = [MODULE, *CLOUD_ROOTS]
 TF_FILES = sorted(TERRAFORM.rglob("*.tf"))
 
@@ -82,12 +82,22 @@ def test_there_is_a_module_and_one_root_per_cloud() -> None:
 def test_terraform_and_providers_are_pinned(directory: Path) -> None:
     (terraform,) = parse(directory / "versions.tf")["terraform"]
     assert unq(terraform["required_version"]).startswith(">= 1.")
-    providers = terraform["required_providers"][0]
-    providers = {k: v for k, v in providers.items() if k != "__is_block__"}
+    # Terraform merges the required_providers of every terraform block in a directory (a root adds its own).
+    providers: dict[str, Any] = {}
+    for path in sorted(directory.glob("*.tf")):
+        for block in parse(path).get("terraform", []):
+            for required in block.get("required_providers", []):
+                for name, spec in required.items():
+                    if name == "__is_block__" or name.startswith("__"):
+                        continue
+                    assert name not in providers, f"{name} is required twice in {directory.name}"
+                    providers[name] = spec
     assert providers, "no required_providers"
     for name, spec in providers.items():
         assert "/" in unq(spec["source"]), f"{name}: source must be namespace/name"
         assert re.match(r"^(~>|=)\s*\d+\.\d+", unq(spec["version"])), f"{name}: version {spec['version']} not pinned"
+    used = {m.group(1) for m in re.finditer(r'^(?:resource|data) "([a-z0-9]+)_', source_text(directory), re.MULTILINE)}
+    assert used <= set(providers), f"{directory.name} uses providers it does not pin: {used - set(providers)}"
 
 
 @pytest.mark.parametrize("directory", ALL_DIRS, ids=lambda p: p.name)
@@ -105,10 +115,13 @@ def test_every_variable_is_typed_described_and_used(directory: Path) -> None:
 def test_tfvars_example_sets_only_declared_variables(cloud: Path) -> None:
     declared = set(blocks(cloud, "variable"))
     example = (cloud / "terraform.tfvars.example").read_text()
-    keys = set(re.findall(r"^([a-z_]+)\s*=", example, re.MULTILINE))
+    keys = set(re.findall(r"^([a-z0-9_]+)\s*=", example, re.MULTILINE))
     assert keys and keys <= declared, keys - declared
-    required = {n for n, b in blocks(cloud, "variable").items() if "default" not in b}
+    # Sensitive variables (TLS keys) come from TF_VAR_* in the environment, never from a file.
+    variables = blocks(cloud, "variable")
+    required = {n for n, b in variables.items() if "default" not in b and b.get("sensitive") is not True}
     assert required <= keys, f"the example leaves required variables out: {required - keys}"
+    assert not keys & {n for n, b in variables.items() if b.get("sensitive") is True}
 
 
 def test_db01_flavor_name_validation_refuses_cpu_flavors() -> None:
@@ -149,6 +162,31 @@ def test_postgresql_is_never_open_to_the_internet() -> None:
     # The public port (Immers.cloud) never carries the database group.
     public_groups = re.search(r"public_groups = \{(.*?)\n  \}", source_text(MODULE), re.DOTALL).group(1)
     assert "secgroup_v2.db" not in public_groups
+
+
+def test_roots_link_shared_files_only_inside_the_repository() -> None:
+    for cloud in CLOUD_ROOTS:
+        for path in cloud.iterdir():
+            if path.is_symlink():
+                target = path.resolve()
+                assert target.is_relative_to(TERRAFORM), f"{path} links outside terraform/: {target}"
+                assert target.is_file() and not Path(path.readlink()).is_absolute(), path
+    k8s_root = TERRAFORM / "selectel-k8s"
+    for name in ("versions.tf", "common-variables.tf", "outputs.tf"):
+        assert (k8s_root / name).resolve() == (TERRAFORM / "shared" / name).resolve()
+
+
+def test_postgresql_from_a_k8s_root_is_open_to_its_node_subnet_only() -> None:
+    root = TERRAFORM / "selectel-k8s"
+    rules = resources(root, "openstack_networking_secgroup_rule_v2")
+    assert rules
+    for name, rule in rules.items():
+        prefix = unq(rule["remote_ip_prefix"])
+        assert prefix not in ("0.0.0.0/0", "::/0", ""), f"rule {name} is open to everyone"
+        if int(rule["port_range_min"]) <= 5432 <= int(rule["port_range_max"]):
+            assert prefix == "var.k8s_nodes_cidr", f"rule {name} opens 5432 to {prefix}"
+    (validation,) = blocks(root, "variable")["k8s_nodes_cidr"]["validation"]
+    assert ">= 16" in unq(validation["condition"])
 
 
 def test_admin_cidrs_refuse_the_whole_internet() -> None:

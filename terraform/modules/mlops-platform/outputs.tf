@@ -27,3 +27,18 @@ output "airflow_url" {
     local.hosts.air01.ip,
   )}:${var.airflow_port}"
 }
+
+output "network_id" {
+  description = "ID of the private network db01 and air01 sit on (roots attach more subnets to it, e.g. Kubernetes nodes)."
+  value       = openstack_networking_network_v2.private.id
+}
+
+output "router_id" {
+  description = "ID of the router to the external network; null where the cloud has none (Immers.cloud)."
+  value       = local.use_router ? openstack_networking_router_v2.private[0].id : null
+}
+
+output "db_security_group_id" {
+  description = "ID of db01's PostgreSQL security group (roots add clients, e.g. a Kubernetes node subnet)."
+  value       = openstack_networking_secgroup_v2.db.id
+}

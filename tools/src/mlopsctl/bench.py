@@ -1,12 +1,18 @@
-"""Benchmarks users feel: a role's cold converge and idempotent re-run next to the bare install (the floor)."""
+"""Benchmarks users feel, as medians of several runs: site.yml cold on fresh hosts next to a bare install of the same
+packages (the floor), and the no-op re-run."""
 
 from __future__ import annotations
 
+import re
+import statistics
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+
+import yaml
 
 from mlopsctl.config import LocalConfig, parse_local
 from mlopsctl.engine import Engine
@@ -14,99 +20,132 @@ from mlopsctl.hosts import hosts_down, hosts_up
 from mlopsctl.progress import CommandError, say
 
 LABEL = "mlopsbench"
-AIRFLOW_CONSTRAINTS = "collections/ansible_collections/datatech/mlops/roles/airflow/files/constraints-{}-py3.11.txt"
-# The packages each role installs; the floor installs exactly these by hand on an identical fresh host.
-FLOORS = {
-    "postgresql": "apt-get update -q && apt-get install -y -q --no-install-recommends "
-    "postgresql-15 postgresql-client-15 python3-psycopg2 acl",
-    "airflow": "apt-get update -q && apt-get install -y -q --no-install-recommends python3-venv python3-packaging acl "
+ROLES = Path("collections/ansible_collections/datatech/mlops/roles")
+AIRFLOW_CONSTRAINTS = ROLES / "airflow/files/constraints-{}-py3.11.txt"
+# The floor's db host installs exactly what the postgresql role installs (Debian 12: PostgreSQL 15).
+FLOOR_DB = (
+    "apt-get update -q && apt-get install -y -q --no-install-recommends "
+    "postgresql-15 postgresql-client-15 python3-psycopg2 acl"
+)
+# ... and its airflow host what the airflow role installs: the venv with Airflow, its providers and the DAGs' packages.
+FLOOR_AIRFLOW = (
+    "apt-get update -q && apt-get install -y -q --no-install-recommends python3-venv python3-packaging acl "
     "&& python3 -m venv /opt/floor && PIP_CERT=/etc/ssl/certs/ca-certificates.crt /opt/floor/bin/pip install -q "
-    "--no-cache-dir --disable-pip-version-check --constraint /tmp/constraints.txt apache-airflow=={version} "
-    "apache-airflow-providers-postgres",
-}
+    "--no-cache-dir --disable-pip-version-check --constraint /root/constraints.txt {packages}"
+)
 
 
 def bench_config(base: LocalConfig, root: Path) -> LocalConfig:
-    """Fresh hosts of their own: the role's db and airflow hosts, and a floor host for the bare install."""
+    """Four fresh hosts: db and airflow for site.yml, and an identical pair for the bare install."""
     hosts = {
         "bench-db01": {"groups": ["db"]},
         "bench-air01": {"groups": ["airflow"]},
-        "bench-floor01": {"groups": ["floor"]},
+        "bench-fdb01": {"groups": ["floor"]},
+        "bench-fair01": {"groups": ["floor"]},
     }
     cfg = parse_local({"network": LABEL, "label": LABEL, "subnet": "10.213.50.0/24", "hosts": hosts}, root)
     return replace(cfg, distribution=base.distribution, mirror=base.mirror, extra_ca_files=base.extra_ca_files)
 
 
-def timed(what: str, action: Callable[[], None]) -> float:
-    say(f"==> {what}")
+def airflow_packages(root: Path) -> list[str]:
+    """What the airflow role installs with the project's group_vars: Airflow, providers, dags/requirements.txt."""
+    group_vars = yaml.safe_load((root / "group_vars/airflow.yml").read_text()) or {}
+    defaults = yaml.safe_load((root / ROLES / "airflow/defaults/main.yml").read_text()) or {}
+    requirements = (root / "dags/requirements.txt").read_text().splitlines()
+    extra = [line.strip() for line in requirements if line.strip() and not line.strip().startswith("#")]
+    return [f"apache-airflow=={group_vars['airflow_version']}", *defaults["airflow_providers"], *extra]
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values), "runs": len(values)}
+
+
+def playbook_run(playbook_cmd: list[str], root: Path, inventory: Path, playbook: str, *extra: str) -> tuple[float, int]:
+    """Seconds a playbook took and the number of changed tasks in its recap; a failed run stops the benchmark."""
     start = time.monotonic()
-    action()
+    result = subprocess.run(
+        [*playbook_cmd, "-i", str(inventory), playbook, *extra], cwd=root, capture_output=True, text=True
+    )
+    seconds = time.monotonic() - start
+    if result.returncode != 0:
+        raise CommandError(f"{playbook} failed during the benchmark:\n{result.stdout[-2000:]}")
+    changed = sum(int(n) for n in re.findall(r"^\S+\s+: ok=\d+\s+changed=(\d+)", result.stdout, re.MULTILINE))
+    say(f"    {seconds:.1f}s, changed={changed}")
+    return seconds, changed
+
+
+def floor_run(engine: Engine, scripts: dict[str, str]) -> float:
+    """Both bare installs at once, as site.yml converges both hosts at once; seconds until the slower one ends."""
+    errors: list[str] = []
+
+    def install(host: str, script: str) -> None:
+        result = subprocess.run(engine.cmd("exec", host, "sh", "-c", script), capture_output=True, text=True)
+        if result.returncode != 0:
+            errors.append(f"{host}: {(result.stderr or result.stdout)[-1500:]}")
+
+    start = time.monotonic()
+    threads = [threading.Thread(target=install, args=item) for item in scripts.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise CommandError("the floor install failed:\n" + "\n".join(errors))
     seconds = time.monotonic() - start
     say(f"    {seconds:.1f}s")
     return seconds
 
 
-def run_playbook(
-    playbook_cmd: list[str], root: Path, inventory: Path, playbook: str, extra: tuple[str, ...] = ()
-) -> Callable[[], None]:
-    def action() -> None:
-        result = subprocess.run(
-            [*playbook_cmd, "-i", str(inventory), playbook, *extra], cwd=root, capture_output=True, text=True
-        )
-        if result.returncode != 0:
-            raise CommandError(f"{playbook} failed during the benchmark:\n{result.stdout[-2000:]}")
-        recap = [line for line in result.stdout.splitlines() if "changed=" in line]
-        say("    " + "\n    ".join(recap))
-
-    return action
-
-
-def run_floor(engine: Engine, host: str, script: str) -> Callable[[], None]:
-    def action() -> None:
-        result = subprocess.run(engine.cmd("exec", host, "sh", "-c", script), capture_output=True, text=True)
-        if result.returncode != 0:
-            raise CommandError(f"the floor install failed on {host}:\n{(result.stderr or result.stdout)[-2000:]}")
-
-    return action
-
-
-def bench_role(
-    role: str, engine: Engine, base: LocalConfig, root: Path, playbook_cmd: list[str], airflow_version: str
-) -> dict[str, float]:
-    """Boot fresh hosts, time the floor, the role's cold converge and its re-run; always remove the hosts."""
+def bench_site(
+    engine: Engine, base: LocalConfig, root: Path, playbook_cmd: list[str], runs: int, log: Callable[[str], None] = say
+) -> dict[str, list[float]]:
+    """`runs` times: fresh hosts, the floor, site.yml cold, site.yml again; the hosts are always removed."""
     cfg = bench_config(base, root)
     inventory = root / ".mlops/bench/hosts.yml"
-    hosts_up(engine, cfg, inventory, root / ".mlops/logs")
-    try:
-        floor_script = FLOORS[role].format(version=airflow_version)
-        if role == "airflow":
-            constraints = root / AIRFLOW_CONSTRAINTS.format(airflow_version)
-            subprocess.run(engine.cmd("cp", str(constraints), "bench-floor01:/tmp/constraints.txt"), check=True)
-            timed(
-                "database host for Airflow (not timed in the figures)",
-                run_playbook(playbook_cmd, root, inventory, "playbooks/db.yml"),
+    packages = " ".join(airflow_packages(root))
+    version = airflow_packages(root)[0].split("==")[1]
+    figures: dict[str, list[float]] = {"floor": [], "cold": [], "noop": [], "noop_changed": []}
+    limit = ("--limit", "db:airflow")
+    for run in range(1, runs + 1):
+        log(f"==> run {run}/{runs}: fresh hosts")
+        hosts_up(engine, cfg, inventory, root / ".mlops/logs")
+        try:
+            constraints = root / str(AIRFLOW_CONSTRAINTS).format(version)
+            subprocess.run(engine.cmd("cp", str(constraints), "bench-fair01:/root/constraints.txt"), check=True)
+            log("==> floor: the same packages installed by hand on two identical fresh hosts at once")
+            figures["floor"].append(
+                floor_run(engine, {"bench-fdb01": FLOOR_DB, "bench-fair01": FLOOR_AIRFLOW.format(packages=packages)})
             )
-        playbook = "playbooks/db.yml" if role == "postgresql" else "playbooks/airflow.yml"
-        figures = {
-            "floor": timed(
-                f"floor: bare install of the same packages on a fresh host ({role})",
-                run_floor(engine, "bench-floor01", floor_script),
-            ),
-            "cold": timed(
-                f"cold converge of the {role} role on a fresh host",
-                run_playbook(playbook_cmd, root, inventory, playbook),
-            ),
-            "rerun": timed(
-                f"idempotent re-run of the {role} role", run_playbook(playbook_cmd, root, inventory, playbook)
-            ),
-        }
-    finally:
-        hosts_down(engine, cfg, inventory)
+            log("==> site.yml on fresh hosts (cold)")
+            figures["cold"].append(playbook_run(playbook_cmd, root, inventory, "site.yml", *limit)[0])
+            log("==> site.yml again (no-op)")
+            seconds, changed = playbook_run(playbook_cmd, root, inventory, "site.yml", *limit)
+            figures["noop"].append(seconds)
+            figures["noop_changed"].append(changed)
+        finally:
+            hosts_down(engine, cfg, inventory)
     return figures
 
 
-def report(role: str, figures: dict[str, float]) -> str:
-    return (
-        f"{role}: cold converge {figures['cold']:.1f}s, floor (bare install) {figures['floor']:.1f}s, "
-        f"ratio {figures['cold'] / figures['floor']:.2f}x; idempotent re-run {figures['rerun']:.1f}s"
-    )
+FLOOR_TEXT = (
+    "floor = on identical fresh hosts at once, apt-get install postgresql-15 postgresql-client-15 python3-psycopg2 acl "
+    "(db) and python3-venv python3-packaging acl + pip install of Airflow, its providers and dags/requirements.txt "
+    "with the role's constraints (airflow)"
+)
+
+
+def site_report(figures: dict[str, list[float]]) -> list[str]:
+    def row(title: str, values: list[float]) -> str:
+        s = summary(values)
+        return f"  {title:<38} median {s['median']:6.1f} s  (min {s['min']:.1f}, max {s['max']:.1f}, {s['runs']} runs)"
+
+    cold, floor = statistics.median(figures["cold"]), statistics.median(figures["floor"])
+    return [
+        "site.yml on fresh local hosts (db + airflow, over SSH):",
+        row("cold converge", figures["cold"]),
+        row("floor (bare install, same packages)", figures["floor"]),
+        f"  {'cold / floor':<38} {cold / floor:.2f}x",
+        row("no-op re-run", figures["noop"]),
+        f"  {'no-op changed tasks':<38} {', '.join(str(int(c)) for c in figures['noop_changed'])}",
+        f"  ({FLOOR_TEXT})",
+    ]

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import json
+import random
 import shutil
 import subprocess
 import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlopsctl.bench import run_playbook, timed
+from mlopsctl.bench import playbook_run, summary
 from mlopsctl.engine import Engine
 from mlopsctl.progress import CommandError, say
 
-# How long to wait for Airflow to notice a dropped file by itself (its bundle refresh interval is 300 s by default).
+# Airflow's refresh interval of the DAGs folder bundle (its default, which the platform keeps), and how long to wait.
+PICKUP_INTERVAL = 300
 PICKUP_TIMEOUT = 420
 
 DAG_TEMPLATE = """
@@ -75,55 +78,76 @@ def wait_visible(api: Api, dag_id: str, timeout: float) -> float | None:
     return None
 
 
-def deploy(playbook_cmd: list[str], root: Path, inventory: Path, source: Path, what: str) -> float:
+def deploy(playbook_cmd: list[str], root: Path, inventory: Path, source: Path) -> float:
     extra = ("-e", json.dumps({"dags_source_dir": str(source)}))
-    return timed(what, run_playbook(playbook_cmd, root, inventory, "playbooks/dags.yml", extra))
+    return playbook_run(playbook_cmd, root, inventory, "playbooks/dags.yml", *extra)[0]
 
 
-def bench_dag_delivery(
-    engine: Engine, root: Path, inventory: Path, playbook_cmd: list[str], api: Api, airflow_host: str
-) -> dict[str, float | None]:
-    """Deploy of a new release (start -> every DAG visible), a no-change deploy, and Airflow's own pick-up."""
-    stamp = time.strftime("%Y%m%d%H%M%S")
-    figures: dict[str, float | None] = {}
-    with tempfile.TemporaryDirectory(prefix="mlops-bench-dags-") as tmp:
-        source = Path(tmp) / "dags"
-        shutil.copytree(root / "dags", source, ignore=shutil.ignore_patterns("__pycache__", "tests"))
-        dag_id = f"bench_deploy_{stamp}"
-        (source / f"{dag_id}.py").write_text(DAG_TEMPLATE.format(dag_id=dag_id))
-        figures["deploy"] = deploy(playbook_cmd, root, inventory, source, f"dags deploy of a new release with {dag_id}")
-        if dag_id not in api.dag_ids():
-            raise CommandError(f"the deploy finished but the API does not list {dag_id}")
-        figures["rerun"] = deploy(playbook_cmd, root, inventory, source, "the same deploy again (nothing to change)")
-
-    pickup_id = f"bench_pickup_{stamp}"
-    say(f"==> {pickup_id}.py dropped into the live DAGs folder; waiting up to {PICKUP_TIMEOUT}s for Airflow to list it")
-    target = f"/var/lib/airflow/dags/{pickup_id}.py"
-    write = f"cat > {target} && chown airflow:airflow {target}"
+def drop_and_wait(engine: Engine, airflow_host: str, api: Api, dag_id: str) -> float | None:
+    """A DAG file written straight into the live DAGs folder; seconds until the API lists it (None: never)."""
+    target = f"/var/lib/airflow/dags/{dag_id}.py"
+    write = f"cat > {target}.tmp && chown airflow:airflow {target}.tmp && mv {target}.tmp {target}"
     subprocess.run(
         engine.cmd("exec", "-i", airflow_host, "sh", "-c", write),
-        input=DAG_TEMPLATE.format(dag_id=pickup_id),
+        input=DAG_TEMPLATE.format(dag_id=dag_id),
         text=True,
         check=True,
     )
     try:
-        figures["pickup"] = wait_visible(api, pickup_id, PICKUP_TIMEOUT)
+        seconds = wait_visible(api, dag_id, PICKUP_TIMEOUT)
     finally:
         subprocess.run(engine.cmd("exec", airflow_host, "rm", "-f", target), check=True)
-    say(f"    {figures['pickup']:.1f}s" if figures["pickup"] is not None else f"    not listed after {PICKUP_TIMEOUT}s")
-    deploy(playbook_cmd, root, inventory, root / "dags", "the repository's dags/ deployed back")
+    say(f"    {seconds:.1f}s" if seconds is not None else f"    not listed after {PICKUP_TIMEOUT}s")
+    return seconds
+
+
+def bench_dag_delivery(
+    engine: Engine,
+    root: Path,
+    inventory: Path,
+    playbook_cmd: list[str],
+    api: Api,
+    airflow_host: str,
+    runs: int = 3,
+    drops: int = 5,
+    pause: Callable[[float], None] = time.sleep,
+) -> dict[str, list[float]]:
+    """New releases and no-change deploys (start -> every DAG visible), and Airflow's own pick-up of dropped files
+    at random moments of its refresh cycle."""
+    stamp = time.strftime("%Y%m%d%H%M%S")
+    figures: dict[str, list[float]] = {"deploy": [], "rerun": [], "pickup": []}
+    with tempfile.TemporaryDirectory(prefix="mlops-bench-dags-") as tmp:
+        source = Path(tmp) / "dags"
+        shutil.copytree(root / "dags", source, ignore=shutil.ignore_patterns("__pycache__", "tests"))
+        for run in range(1, runs + 1):
+            dag_id = f"bench_deploy_{stamp}_{run}"
+            (source / f"{dag_id}.py").write_text(DAG_TEMPLATE.format(dag_id=dag_id))
+            say(f"==> dags deploy of a new release with {dag_id} ({run}/{runs})")
+            figures["deploy"].append(deploy(playbook_cmd, root, inventory, source))
+            if dag_id not in api.dag_ids():
+                raise CommandError(f"the deploy finished but the API does not list {dag_id}")
+            say(f"==> the same deploy again, nothing to change ({run}/{runs})")
+            figures["rerun"].append(deploy(playbook_cmd, root, inventory, source))
+    # The deploy restarted the DAG processor: dropping right away would always land at the start of its cycle.
+    for drop in range(1, drops + 1):
+        wait = random.uniform(0, PICKUP_INTERVAL)
+        say(f"==> a DAG file dropped into the live folder after a random {wait:.0f}s ({drop}/{drops})")
+        pause(wait)
+        seconds = drop_and_wait(engine, airflow_host, api, f"bench_pickup_{stamp}_{drop}")
+        figures["pickup"].append(seconds if seconds is not None else float(PICKUP_TIMEOUT))
+    say("==> the repository's dags/ deployed back")
+    deploy(playbook_cmd, root, inventory, root / "dags")
     return figures
 
 
-def dags_report(figures: dict[str, float | None]) -> str:
-    pickup = figures["pickup"]
-    pickup_text = f"{pickup:6.1f} s" if pickup is not None else f"> {PICKUP_TIMEOUT} s"
-    ratio = f"  ({pickup / figures['deploy']:.1f}x the deploy)" if pickup and figures["deploy"] else ""
-    return "\n".join(
-        [
-            "DAG delivery on the local airflow host (command start -> every DAG listed by the API, no import errors):",
-            f"  mlopsctl dags deploy, new release:        {figures['deploy']:6.1f} s",
-            f"  the same deploy again, nothing changed:   {figures['rerun']:6.1f} s",
-            f"  Airflow's own pick-up of a dropped file:  {pickup_text}{ratio}",
-        ]
-    )
+def dags_report(figures: dict[str, list[float]]) -> list[str]:
+    def row(title: str, values: list[float]) -> str:
+        s = summary(values)
+        return f"  {title:<42} median {s['median']:6.1f} s  (min {s['min']:.1f}, max {s['max']:.1f}, {s['runs']} runs)"
+
+    return [
+        "DAG delivery on the local airflow host (command start -> every DAG listed by the API, no import errors):",
+        row("mlopsctl dags deploy, new release", figures["deploy"]),
+        row("the same deploy again, nothing changed", figures["rerun"]),
+        row("Airflow's own pick-up of a dropped file", figures["pickup"]),
+    ]

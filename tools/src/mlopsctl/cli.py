@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -13,11 +14,12 @@ from pathlib import Path
 
 import yaml
 
-from mlopsctl.bench import FLOORS as BENCH_ROLES
-from mlopsctl.bench import bench_role, report
+from mlopsctl import k8s
+from mlopsctl.bench import bench_site, site_report
 from mlopsctl.bench_dags import Api, bench_dag_delivery, dags_report
-from mlopsctl.config import ConfigError, LocalConfig, load_config
-from mlopsctl.docs import write_role_readmes, write_terraform_readme
+from mlopsctl.bench_gpu import bench_gpu
+from mlopsctl.config import ConfigError, LocalConfig, load_config, require_platform_groups
+from mlopsctl.docs import write_reference_pages, write_role_readmes, write_terraform_readme
 from mlopsctl.engine import EngineError, detect_engine
 from mlopsctl.hosts import hosts_down, hosts_up
 from mlopsctl.image import ensure_image
@@ -134,7 +136,7 @@ def access_summary(root: Path, cfg: LocalConfig, inventory: Path) -> list[str]:
 def cmd_hosts(args: argparse.Namespace) -> int:
     cfg = load_config(args.config)
     engine = detect_engine(cfg.engine)
-    inventory = local_inventory(args.root)
+    inventory = args.inventory or local_inventory(args.root)
     if args.action == "up":
         report = hosts_up(engine, cfg, inventory, args.root / ".mlops/logs")
         say("hosts are up; nothing changed" if not report.changes else f"hosts are up; {len(report.changes)} change(s)")
@@ -151,10 +153,10 @@ def cmd_image(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    changed = write_role_readmes(args.root) + write_terraform_readme(args.root)
+    changed = write_role_readmes(args.root) + write_terraform_readme(args.root) + write_reference_pages(args.root)
     say(
         "\n".join(f"written: {p.relative_to(args.root)}" for p in changed)
-        or "role and Terraform READMEs are up to date"
+        or "role and Terraform READMEs and the site's reference pages are up to date"
     )
     return 0
 
@@ -174,23 +176,59 @@ def local_api(root: Path, cfg: LocalConfig, inventory: Path) -> tuple[str, Api]:
     raise ConfigError(f"bench dags: no airflow host in the settings publishes the API port {api_port}")
 
 
+BENCH_TARGETS = ("site", "dags")
+
+
+def bench_json(site: dict[str, list[float]] | None, dags: dict[str, list[float]] | None) -> dict[str, float]:
+    """The figures as `mlopsctl bench --json` writes them: medians in seconds."""
+    out: dict[str, float] = {}
+    if site:
+        for key, name in (("cold", "site_cold_s"), ("floor", "site_floor_s"), ("noop", "site_noop_s")):
+            out[name] = round(statistics.median(site[key]), 1)
+        out["site_noop_changed"] = max(site["noop_changed"])
+    if dags:
+        for key, name in (
+            ("deploy", "dags_deploy_new_s"),
+            ("rerun", "dags_deploy_noop_s"),
+            ("pickup", "dags_airflow_pickup_s"),
+        ):
+            out[name] = round(statistics.median(dags[key]), 1)
+    return out
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
-    known = [*BENCH_ROLES, "dags"]
-    roles = args.roles or list(BENCH_ROLES)
-    unknown = sorted(set(roles) - set(known))
+    if "gpu" in args.targets:
+        # pg_strom on and off on a db host with a GPU (--inventory) or any server with pg_strom (--dsn).
+        if args.targets != ["gpu"]:
+            raise ConfigError("bench: gpu runs on its own (on --inventory's db host or --dsn), not with other targets")
+        print(bench_gpu(args.inventory, args.dsn, args.scale, args.seed, args.runs, args.workers))
+        return 0
+    targets = args.targets or list(BENCH_TARGETS)
+    unknown = sorted(set(targets) - set(BENCH_TARGETS))
     if unknown:
-        raise ConfigError(f"bench: unknown role(s) {', '.join(unknown)}; known: {', '.join(known)}")
+        raise ConfigError(f"bench: unknown target(s) {', '.join(unknown)}; known: {', '.join(BENCH_TARGETS)}")
+    if args.runs < 3 or args.drops < 5:
+        raise ConfigError("bench: medians need --runs 3 or more and --drops 5 or more")
     cfg = load_config(args.config)
     engine = detect_engine(cfg.engine)
+    api = None
+    if "dags" in targets:
+        # Checked first: a missing platform is reported before minutes of site runs.
+        host, api = local_api(args.root, cfg, local_inventory(args.root))
     cmd = [str(Path(sys.executable).parent / "ansible-playbook")]
     os.environ["ANSIBLE_CONFIG"] = str(args.root / "ansible.cfg")
-    version = (yaml.safe_load((args.root / "group_vars/airflow.yml").read_text()) or {}).get("airflow_version", "")
-    lines = [report(role, bench_role(role, engine, cfg, args.root, cmd, version)) for role in roles if role != "dags"]
-    if "dags" in roles:
-        inventory = local_inventory(args.root)
-        host, api = local_api(args.root, cfg, inventory)
-        lines.append(dags_report(bench_dag_delivery(engine, args.root, inventory, cmd, api, host)))
-    print("\n".join(lines))
+    lines: list[str] = []
+    site = dags = None
+    if "site" in targets:
+        site = bench_site(engine, cfg, args.root, cmd, args.runs)
+        lines += site_report(site)
+    if api is not None:
+        dags = bench_dag_delivery(engine, args.root, local_inventory(args.root), cmd, api, host, args.runs, args.drops)
+        lines += dags_report(dags)
+    say("\n".join(lines))
+    if args.json:
+        args.json.write_text(json.dumps(bench_json(site, dags), indent=2) + "\n")
+        say(f"figures written: {args.json}")
     return 0
 
 
@@ -218,9 +256,29 @@ def cmd_infra(args: argparse.Namespace) -> int:
         cloud_inventory(args.root, args.cloud, args.outputs)
         return 0
     workdir = cloud_dir(args.root, args.cloud)
+    if args.cloud == k8s.K8S_CLOUD and args.action != "destroy":
+        # The cluster root applies in stages (terraform/README.md): the chart stage needs db01 converged and the
+        # Secrets of `mlopsctl k8s secrets` first, so a plain apply stops after the gateway stage.
+        binary = terraform_binary()
+        default = ("cluster", "gateway") if args.action == "apply" else ("all",)
+        for stage in args.stage or default:
+            run_terraform(k8s.cluster_commands(binary, workdir, args.action, stage))
+        if args.action == "apply":
+            path = k8s.write_kubeconfig(terraform_outputs(binary, workdir), k8s.inventory_secrets_dir(args.root))
+            say(f"kubeconfig written: {path.relative_to(args.root)}")
+            cloud_inventory(args.root, args.cloud, None)
+        return 0
     run_terraform(terraform_commands(terraform_binary(), workdir, args.action, auto_approve=args.yes))
     if args.action == "apply":
         cloud_inventory(args.root, args.cloud, None)
+    return 0
+
+
+def cmd_k8s(args: argparse.Namespace) -> int:
+    outputs = terraform_outputs(terraform_binary(), cloud_dir(args.root, k8s.K8S_CLOUD))
+    manifests = k8s.secrets_from_outputs(args.root, outputs, os.environ, args.sslmode)
+    k8s.apply_manifests(k8s.inventory_secrets_dir(args.root) / k8s.KUBECONFIG_NAME, manifests)
+    say(f"namespace {k8s.NAMESPACE} and {len(manifests) - 1} Secrets applied")
     return 0
 
 
@@ -236,6 +294,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         say(f"\nPlatform converged on {args.cloud} in {time.monotonic() - start:.0f}s; inventory {inventory}")
         return 0
     cfg = load_config(args.config)
+    require_platform_groups(cfg)
     engine = detect_engine(cfg.engine)
     inventory = local_inventory(args.root)
     hosts_up(engine, cfg, inventory, args.root / ".mlops/logs")
@@ -249,6 +308,14 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def cmd_dags(args: argparse.Namespace) -> int:
+    if args.target == "k8s":
+        if args.action == "deploy":
+            python = str(args.dags_python or args.root / ".venv-dags/bin/python")
+            commit = k8s.deploy_from_env(args.root, os.environ, python, args.report)
+            say(f"DAGs of {commit[:12]} are live in the cluster")
+        else:
+            say(f"the tracked ref is back at {k8s.rollback_from_env(args.root, os.environ)[:12]}")
+        return 0
     rollback = args.action == "rollback"
     extra = dags_extra_vars(source=args.source, run=args.run, rollback=rollback)
     ansible_playbook(args.root, args.inventory or local_inventory(args.root), "playbooks/dags.yml", extra)
@@ -264,18 +331,32 @@ def build_parser() -> argparse.ArgumentParser:
     hosts = sub.add_parser("hosts", help="local test hosts db01, air01, client01 as systemd containers")
     hosts.add_argument("action", choices=("up", "down"))
     hosts.add_argument("--purge-image", action="store_true", help="with down: also remove the cached base image")
+    hosts.add_argument(
+        "--inventory",
+        type=Path,
+        help="inventory to write (default: inventories/local/hosts.yml); its SSH key beside it",
+    )
     hosts.set_defaults(func=cmd_hosts)
 
     image = sub.add_parser("image", help="build the base image if missing and print its name (molecule uses it)")
     image.set_defaults(func=cmd_image)
 
-    bench = sub.add_parser("bench", help="cold converge and re-run vs. a bare install; DAG deploy latency")
+    bench = sub.add_parser("bench", help="medians of several runs: site.yml cold/floor/no-op, DAG deploy latency")
     bench.add_argument(
-        "roles",
+        "targets",
         nargs="*",
-        metavar="ROLE",
-        help="postgresql, airflow (fresh hosts each; default: both) and/or dags (deploy latency on the local hosts)",
+        metavar="TARGET",
+        help="site (fresh hosts each run, next to a bare install) and/or dags (on the local hosts); default: both; "
+        "or gpu alone (pg_strom on/off, star-join aggregates; needs --inventory or --dsn)",
     )
+    bench.add_argument("--runs", type=int, default=3, help="runs of each timed step (3 or more; medians)")
+    bench.add_argument("--drops", type=int, default=5, help="DAG files dropped for Airflow's own pick-up (5 or more)")
+    bench.add_argument("--json", type=Path, metavar="FILE", help="also write the medians as JSON")
+    bench.add_argument("--inventory", type=Path, help="gpu: the inventory whose first db host runs the benchmark")
+    bench.add_argument("--dsn", help="gpu: a superuser's connection string to any PostgreSQL server with pg_strom")
+    bench.add_argument("--scale", type=float, default=1.0, help="gpu: star schema scale factor (1 = 6 M fact rows)")
+    bench.add_argument("--seed", type=int, default=1, help="gpu: seed the data is derived from")
+    bench.add_argument("--workers", type=int, help="gpu: parallel CPU workers in both modes (default: every CPU)")
     bench.set_defaults(func=cmd_bench)
 
     docs = sub.add_parser("docs", help="regenerate role READMEs (argument specs) and the Terraform variables tables")
@@ -289,7 +370,9 @@ def build_parser() -> argparse.ArgumentParser:
     up = sub.add_parser("up", help="hosts up, site.yml converged, the example DAG run once, access details printed")
     up.add_argument("--run", default=DEMO_DAG, metavar="DAG_ID", help=f"DAG to run after the deploy ({DEMO_DAG})")
     up.add_argument("--no-run", action="store_true", help="deploy the DAGs without running one")
-    up.add_argument("--cloud", choices=CLOUDS, help="cloud VMs from terraform/<cloud> instead of the local hosts")
+    # The cluster root is applied in stages by `mlopsctl infra` (terraform/README.md), not by `up`.
+    vm_clouds = tuple(c for c in CLOUDS if c != k8s.K8S_CLOUD)
+    up.add_argument("--cloud", choices=vm_clouds, help="cloud VMs from terraform/<cloud> instead of the local hosts")
     up.set_defaults(func=cmd_up)
 
     infra = sub.add_parser("infra", help="cloud VMs with Terraform (terraform/<cloud>) and their Ansible inventory")
@@ -297,13 +380,29 @@ def build_parser() -> argparse.ArgumentParser:
     infra.add_argument("--cloud", choices=CLOUDS, required=True)
     infra.add_argument("--outputs", type=Path, help="with inventory: a recorded `terraform output -json` file")
     infra.add_argument("--yes", action="store_true", help="with destroy: do not ask for confirmation")
+    infra.add_argument(
+        "--stage",
+        action="append",
+        choices=tuple(k8s.STAGES),
+        help=f"--cloud {k8s.K8S_CLOUD}: run these stages in order (apply default: cluster, gateway; then all)",
+    )
     infra.set_defaults(func=cmd_infra)
+
+    kube = sub.add_parser("k8s", help="Airflow in Kubernetes: the namespace and Secrets its chart reads")
+    kube.add_argument("action", choices=("secrets",))
+    kube.add_argument("--sslmode", default="require", choices=k8s.SSLMODES, help="of the database connections")
+    kube.set_defaults(func=cmd_k8s)
 
     dags = sub.add_parser("dags", help="deploy dags/ to Airflow (import-checked, atomic) or roll back one release")
     dags.add_argument("action", choices=("deploy", "rollback"))
     dags.add_argument("--source", type=Path, help="directory of DAGs to ship (default: the checkout's dags/)")
     dags.add_argument("--run", default="", metavar="DAG_ID", help="unpause and trigger this DAG, wait for success")
     dags.add_argument("--inventory", type=Path, help="inventory (default: the local hosts)")
+    dags.add_argument(
+        "--target", choices=("vm", "k8s"), default="vm", help="k8s: move the Git ref the cluster's DAG bundle tracks"
+    )
+    dags.add_argument("--report", type=Path, help="with --target k8s deploy: dotenv file for the rollback job")
+    dags.add_argument("--dags-python", type=Path, help="with --target k8s: Python of .venv-dags (default)")
     dags.set_defaults(func=cmd_dags)
     return parser
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from mlopsctl.config import HostSpec, LocalConfig
 
+SSH_PORT = 22
+
 
 class EngineError(RuntimeError):
     """The engine is missing or refused a command; the message says what to do."""
@@ -19,10 +21,6 @@ class Engine:
     name: str  # podman | docker
     binary: str
     global_args: tuple[str, ...] = ()
-
-    @property
-    def ansible_connection(self) -> str:
-        return "containers.podman.podman" if self.name == "podman" else "community.docker.docker"
 
     def cmd(self, *args: str) -> list[str]:
         return [self.binary, *self.global_args, *args]
@@ -73,5 +71,7 @@ def run_args(engine: Engine, cfg: LocalConfig, spec: HostSpec, image: str, label
         args += ["--label", f"{key}={value}"]
     for machine_port, host_port in spec.publish:
         args += ["--publish", f"{cfg.publish_address}:{machine_port}:{host_port}"]
+    # Ansible's SSH: a port the engine picks (kept across restarts), so several sets of hosts never collide.
+    args += ["--publish", f"{cfg.publish_address}::{SSH_PORT}"]
     args += [image, "/sbin/init"]
     return engine.cmd(*args)

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlopsctl.config import HostSpec, LocalConfig
-from mlopsctl.engine import Engine, run_args
+from mlopsctl.engine import SSH_PORT, Engine, run_args
 from mlopsctl.image import ensure_image, image_exists, image_tag
-from mlopsctl.inventory import build_inventory, write_inventory
+from mlopsctl.inventory import KNOWN_HOSTS, SSH_KEY, build_inventory, write_if_changed, write_inventory
 from mlopsctl.progress import CommandError, run, say, step
 
 PROJECT_LABEL = "io.datatech.mlops.project"
@@ -160,17 +160,81 @@ def ensure_ca_trust(engine: Engine, cfg: LocalConfig, name: str, report: Report)
     report.add(f"host {name} trusts {len(certs)} extra CA certificate(s)")
 
 
+def ensure_ssh_key(key: Path, label: str, report: Report) -> str:
+    """The project's own key pair for the hosts (made once, never replaced); returns the public key line."""
+    if not key.exists():
+        key.parent.mkdir(parents=True, exist_ok=True)
+        key.parent.chmod(0o700)
+        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"mlopsctl@{label}", "-f", str(key)])
+        report.add(f"SSH key {key} created")
+    return key.with_suffix(".pub").read_text().strip()
+
+
+def ssh_endpoint(engine: Engine, name: str) -> tuple[str, int]:
+    """Where the engine published the host's SSH port on this machine."""
+    out = run(engine.cmd("port", name, f"{SSH_PORT}/tcp")).stdout.split()
+    address, _, port = (out[0] if out else "").rpartition(":")
+    if not address or not port.isdigit():
+        raise CommandError(
+            f"host {name} publishes no SSH port (`{engine.name} port {name}`): it predates SSH access; "
+            "run `mlopsctl hosts down`, then `mlopsctl hosts up`"
+        )
+    return address, int(port)
+
+
+def ensure_ssh_login(engine: Engine, name: str, public_key: str, report: Report) -> str:
+    """root on the host accepts the project's key; returns the host's own ed25519 key for known_hosts."""
+    current = run(engine.cmd("exec", name, "cat", "/root/.ssh/authorized_keys"), check=False).stdout.strip()
+    if current != public_key:
+        script = "umask 077 && mkdir -p /root/.ssh && cat > /root/.ssh/authorized_keys"
+        result = subprocess.run(
+            engine.cmd("exec", "-i", name, "sh", "-c", script), input=public_key + "\n", capture_output=True, text=True
+        )
+        if result.returncode != 0:
+            raise CommandError(f"installing the SSH key on {name} failed: {result.stderr.strip()[-500:]}")
+        report.add(f"host {name} accepts the project's SSH key")
+    host_key = run(engine.cmd("exec", name, "cat", "/etc/ssh/ssh_host_ed25519_key.pub"), check=False).stdout.split()
+    if len(host_key) < 2:
+        raise CommandError(
+            f"host {name} has no SSH host key: `{engine.name} exec {name} systemctl status ssh` shows why "
+            "(an image built before SSH was added? run `mlopsctl hosts down`, then `mlopsctl hosts up`)"
+        )
+    return f"{host_key[0]} {host_key[1]}"
+
+
+def check_ssh(key: Path, known_hosts: Path, name: str, address: str, port: int) -> None:
+    """One real login, so a broken SSH setup is reported here and not as an unreachable host mid-playbook."""
+    cmd = ["ssh", "-i", str(key), "-p", str(port), "-o", f"UserKnownHostsFile={known_hosts}"]
+    cmd += ["-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes"]
+    cmd += ["-o", "ConnectTimeout=10", f"root@{address}", "true"]
+    result = run(cmd, check=False)
+    if result.returncode != 0:
+        raise CommandError(f"SSH to {name} ({address}:{port}) failed: {result.stderr.strip()[-500:]}")
+
+
 def hosts_up(engine: Engine, cfg: LocalConfig, inventory_path: Path, log_dir: Path) -> Report:
     report = Report()
     image = ensure_image(engine, cfg, log_dir)
-    with step(f"Hosts {', '.join(h.name for h in cfg.hosts)} on network {cfg.network} ({engine.name})"):
+    key = inventory_path.parent / SSH_KEY
+    known_hosts = inventory_path.parent / KNOWN_HOSTS
+    with step(f"Hosts {', '.join(h.name for h in cfg.hosts)} on network {cfg.network} ({engine.name}, over SSH)"):
+        public_key = ensure_ssh_key(key, cfg.label, report)
         ensure_network(engine, cfg, report)
         for spec in cfg.hosts:
             ensure_host(engine, cfg, spec, image, report)
+        endpoints: dict[str, tuple[str, int]] = {}
+        trusted: list[str] = []
         for spec in cfg.hosts:
             wait_booted(engine, spec.name, cfg.boot_timeout)
             ensure_ca_trust(engine, cfg, spec.name, report)
-    if write_inventory(inventory_path, build_inventory(list(cfg.hosts), engine.ansible_connection)):
+            host_key = ensure_ssh_login(engine, spec.name, public_key, report)
+            endpoints[spec.name] = ssh_endpoint(engine, spec.name)
+            trusted.append(f"[{endpoints[spec.name][0]}]:{endpoints[spec.name][1]} {host_key}")
+        if write_if_changed(known_hosts, "\n".join(sorted(trusted)) + "\n"):
+            report.add(f"known hosts {known_hosts} written")
+        for spec in cfg.hosts:
+            check_ssh(key, known_hosts, spec.name, *endpoints[spec.name])
+    if write_inventory(inventory_path, build_inventory(list(cfg.hosts), endpoints)):
         report.add(f"inventory {inventory_path} written")
     return report
 

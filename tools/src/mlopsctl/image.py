@@ -13,14 +13,34 @@ from mlopsctl.config import LocalConfig
 from mlopsctl.engine import Engine
 from mlopsctl.progress import CommandError, run, run_long, say, step
 
-# What every test host needs before Ansible can manage it (python3-apt saves each host installing it).
-PACKAGES = ("python3", "python3-apt", "systemd", "systemd-sysv", "sudo", "iproute2", "procps", "ca-certificates")
+# What every test host needs before Ansible can manage it (python3-apt saves each host installing it); Ansible
+# reaches the hosts over SSH, like real VMs.
+PACKAGES = (
+    "python3",
+    "python3-apt",
+    "systemd",
+    "systemd-sysv",
+    "sudo",
+    "iproute2",
+    "procps",
+    "ca-certificates",
+    "openssh-server",
+)
 IMAGE_REPO = "localhost/mlops-base"
+# Files laid over the debootstrap tree (path -> content); part of the image tag like the package list.
+OVERLAY = {
+    # Keys are made per host at first boot: an image with baked-in keys would give every host the same identity.
+    "etc/systemd/system/ssh.service.d/host-keys.conf": (
+        "[Service]\nExecStartPre=\nExecStartPre=/usr/bin/ssh-keygen -A\nExecStartPre=/usr/sbin/sshd -t\n"
+    ),
+    "etc/ssh/sshd_config.d/mlops.conf": "PasswordAuthentication no\nKbdInteractiveAuthentication no\nUseDNS no\n",
+}
 
 
 def image_tag(distribution: str) -> str:
-    """The tag changes whenever the package list does, so a stale cached image is never reused."""
-    digest = hashlib.sha256(",".join(PACKAGES).encode()).hexdigest()[:8]
+    """The tag changes whenever the package list or the overlay does, so a stale cached image is never reused."""
+    recipe = ",".join(PACKAGES) + "".join(f"{path}={text}" for path, text in sorted(OVERLAY.items()))
+    digest = hashlib.sha256(recipe.encode()).hexdigest()[:8]
     return f"{IMAGE_REPO}:{distribution}-{digest}"
 
 
@@ -61,6 +81,11 @@ def ensure_image(engine: Engine, cfg: LocalConfig, log_dir: Path) -> str:
             leftover.unlink()
         # An empty machine-id makes systemd give every container its own.
         (rootfs / "etc/machine-id").write_text("")
+        for key in (rootfs / "etc/ssh").glob("ssh_host_*"):
+            key.unlink()
+        for rel, text in OVERLAY.items():
+            (rootfs / rel).parent.mkdir(parents=True, exist_ok=True)
+            (rootfs / rel).write_text(text)
         say("    importing the root filesystem into the engine")
         tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
         imported = subprocess.run(

@@ -17,7 +17,7 @@ import yaml
 from mlopsctl.config import ConfigError
 from mlopsctl.progress import CommandError, step
 
-CLOUDS = ("selectel", "immers")
+CLOUDS = ("selectel", "immers", "selectel-k8s")
 HEADER = "# Written by `mlopsctl infra inventory` from `terraform output -json`; do not edit (rewritten each run).\n"
 # The outputs.tf contract of every cloud root: what the inventory is built from.
 REQUIRED_OUTPUTS = ("cloud", "hosts", "ssh_user")
@@ -136,12 +136,30 @@ def inventory_from_outputs(outputs: dict[str, Any], source: str = "terraform out
     missing = [g for g in PLATFORM_GROUPS if g not in groups]
     if missing:
         raise ConfigError(f"{source}: no host in group(s) {', '.join(missing)}; the platform needs db and airflow")
+    if "k8s_nodes_cidr" in outputs:
+        _admit_k8s_nodes(groups, _value(outputs, "k8s_nodes_cidr", source), source)
     return {
         "all": {
             "vars": {"ansible_user": user, "ansible_become": True, "ansible_python_interpreter": "/usr/bin/python3"},
             "children": dict(sorted(groups.items())),
         }
     }
+
+
+def _admit_k8s_nodes(groups: dict[str, dict[str, Any]], cidr: Any, source: str) -> None:
+    """A root with a Kubernetes cluster: db01's pg_hba admits the node subnet besides the Airflow hosts.
+
+    Host variables of the inventory file outrank group_vars/, so this list replaces all.yml's default on db hosts."""
+    try:
+        network = ipaddress.ip_network(cidr)
+    except (ValueError, TypeError):
+        raise ConfigError(f"{source}: output k8s_nodes_cidr {cidr!r} is not a network") from None
+    if network.prefixlen < 16 or not network.is_private:
+        raise ConfigError(f"{source}: output k8s_nodes_cidr {network} must be a private subnet of /16 or smaller")
+    airflow_hosts = groups["airflow"]["hosts"].values()
+    clients = [f"{host['mlops_private_ip']}/32" for host in airflow_hosts] + [str(network)]
+    for host in groups["db"]["hosts"].values():
+        host["mlops_airflow_client_cidrs"] = clients
 
 
 def write_cloud_inventory(root: Path, cloud: str, inventory: dict[str, Any]) -> Path:

@@ -1,4 +1,4 @@
-"""The Ansible inventory that the local hosts (and, later, cloud hosts) are written to."""
+"""The Ansible inventory that the local hosts are written to: reached over SSH, like real VMs."""
 
 from __future__ import annotations
 
@@ -10,19 +10,32 @@ import yaml
 from mlopsctl.config import HostSpec
 
 HEADER = "# Written by `mlopsctl hosts up`; do not edit (it is rewritten on every run).\n"
+# Beside the inventory, so a copied inventory directory keeps working; both are made by `mlopsctl hosts up`.
+SSH_DIR = ".secrets/ssh"
+SSH_KEY = f"{SSH_DIR}/id_ed25519"
+KNOWN_HOSTS = f"{SSH_DIR}/known_hosts"
 
 
-def build_inventory(hosts: list[HostSpec], connection: str) -> dict[str, Any]:
-    """Groups from each host's groups; every host carries its private address for pg_hba and clients."""
+def build_inventory(hosts: list[HostSpec], endpoints: dict[str, tuple[str, int]]) -> dict[str, Any]:
+    """Groups from each host's groups; every host carries its SSH endpoint and its private address (pg_hba)."""
     groups: dict[str, dict[str, Any]] = {}
     for spec in hosts:
+        address, port = endpoints[spec.name]
+        host_vars = {"ansible_host": address, "ansible_port": port, "mlops_private_ip": spec.ip}
         for group in spec.groups:
-            groups.setdefault(group, {"hosts": {}})["hosts"][spec.name] = {"mlops_private_ip": spec.ip}
+            groups.setdefault(group, {"hosts": {}})["hosts"][spec.name] = host_vars
     return {
         "all": {
             "vars": {
-                "ansible_connection": connection,
+                "ansible_connection": "ssh",
+                "ansible_user": "root",
                 "ansible_python_interpreter": "/usr/bin/python3",
+                "ansible_ssh_private_key_file": f"{{{{ inventory_dir }}}}/{SSH_KEY}",
+                # Host keys were read from each host when it was booted: no trust on first use.
+                "ansible_ssh_common_args": (
+                    f"-o UserKnownHostsFile={{{{ inventory_dir }}}}/{KNOWN_HOSTS} -o StrictHostKeyChecking=yes "
+                    "-o IdentitiesOnly=yes"
+                ),
             },
             "children": dict(sorted(groups.items())),
         }
@@ -32,10 +45,16 @@ def build_inventory(hosts: list[HostSpec], connection: str) -> dict[str, Any]:
 def write_inventory(path: Path, inventory: dict[str, Any]) -> bool:
     """Write only when the content changes, so `hosts up` twice leaves the file untouched."""
     text = HEADER + yaml.safe_dump(inventory, sort_keys=False, default_flow_style=False)
+    return write_if_changed(path, text)
+
+
+def write_if_changed(path: Path, text: str, mode: int = 0o644) -> bool:
+    """Atomically replace `path` when its content differs; True when it was written."""
     if path.exists() and path.read_text() == text:
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(text)
+    tmp.chmod(mode)
     tmp.replace(path)
     return True

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 DOCUMENTATION = """
 name: tree_digest
-author: datatech
+author: datatech MLOps platform team (@datatech)
+version_added: "0.1.0"
 short_description: SHA-256 of the files under a directory on the control node
 description:
   - Hashes every regular file's path relative to the directory and its content, in sorted order, so the same tree

@@ -33,7 +33,7 @@ options:
     type: path
     default: /usr/local/cuda
 author:
-  - datatech MLOps platform team
+  - datatech MLOps platform team (@datatech)
 """
 
 EXAMPLES = r"""
@@ -172,7 +172,7 @@ def toolkit_version(cuda_home, run_command):
     nvcc = os.path.join(cuda_home, "bin", "nvcc")
     if not os.access(nvcc, os.X_OK):
         return ""
-    rc, out, _ = run_command([nvcc, "--version"])
+    rc, out = run_command([nvcc, "--version"])[:2]
     match = re.search(r"release [0-9.]+, V([0-9.]+)", out) if rc == 0 else None
     return match.group(1) if match else ""
 
@@ -232,7 +232,7 @@ def gather(sysfs_root, procfs_root, nvidia_smi, cuda_home, run_command):
     if not facts["devices"]:
         facts["reason"] = "nvidia-smi answered but listed no GPU"
         return facts
-    rc, out, _ = run_command([smi])
+    rc, out = run_command([smi])[:2]
     facts["cuda_version"] = parse_cuda_version(out) if rc == 0 else ""
     facts["min_compute_capability"] = lowest_capability(facts["devices"])
     facts["usable"] = True
@@ -256,7 +256,7 @@ def main():
         params["procfs_root"],
         params["nvidia_smi"],
         params["cuda_home"],
-        lambda args: module.run_command(args),
+        module.run_command,
     )
     module.exit_json(changed=False, ansible_facts={"nvidia_gpu": facts})
 

@@ -1,0 +1,89 @@
+"""A DAG release in one Airflow process, so Airflow's import time is paid once per deploy.
+
+  release.py ship STAGING RELEASE LIVE   parse the staged files as the DAG processor does (BundleDagBag); when every
+                                         file imports and there is a DAG, write the manifest, move STAGING to RELEASE
+                                         and activate it (below), unless LIVE is still a plain folder
+  release.py activate RELEASE LIVE       point LIVE at RELEASE (one rename) and serialize the bundle to the metadata
+                                         database, as `airflow dags reserialize` does, so the API lists it at once
+
+The last line printed is JSON: {"dags": [...], "errors": {file: traceback}, "activated": bool, "parsed_at": iso}.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+MANIFEST = ".mlops-dags.json"
+
+
+def parse(folder: Path, bundle_name: str) -> tuple[list[str], dict[str, str]]:
+    from airflow.dag_processing.dagbag import BundleDagBag
+
+    bag = BundleDagBag(dag_folder=folder, bundle_path=folder, bundle_name=bundle_name)
+    return sorted(bag.dag_ids), dict(bag.import_errors)
+
+
+def point(live: Path, release: Path) -> None:
+    """The DAGs folder link names the release; readers see the old or the new one, never a mix."""
+    if live.is_symlink() and os.readlink(live) == str(release):
+        return
+    temporary = live.with_name(f".{live.name}.next")
+    temporary.unlink(missing_ok=True)
+    temporary.symlink_to(release)
+    temporary.replace(live)
+
+
+def serialize(live: Path) -> str:
+    """Airflow's own reserialization of the bundle whose path is the DAGs folder; returns when it started (UTC)."""
+    from airflow.dag_processing.bundles.base import unpack_bundle_version
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.dag_processing.dagbag import BundleDagBag, sync_bag_to_db
+    from airflow.utils.session import create_session
+
+    started = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "")
+    manager = DagBundlesManager()
+    bundles = [b for b in manager.get_all_dag_bundles() if Path(str(b.path)) == live]
+    if not bundles:
+        raise SystemExit(f"no DAG bundle of Airflow reads {live}: check dag_bundle_config_list in airflow.cfg")
+    with create_session() as session:
+        manager.sync_bundles_to_db(session=session)
+        session.commit()
+        for bundle in bundles:
+            bundle.initialize()
+            bag = BundleDagBag(bundle.path, bundle_path=bundle.path, bundle_name=bundle.name)
+            version, version_data = unpack_bundle_version(bundle.get_current_version(), bundle)
+            sync_bag_to_db(bag, bundle.name, bundle_version=version, version_data=version_data, session=session)
+    return started
+
+
+def main(argv: list[str]) -> dict[str, object]:
+    action, *paths = argv
+    if action == "ship" and len(paths) == 3:
+        staging, release, live = map(Path, paths)
+        dags, errors = parse(staging, "dags-folder")
+        answer: dict[str, object] = {"dags": dags, "errors": errors, "activated": False}
+        if errors or not dags:
+            return answer
+        (staging / MANIFEST).write_text(json.dumps(dags) + "\n")
+        staging.rename(release)
+        if live.exists() and not live.is_symlink():
+            return answer  # a plain folder from before delivery: the role keeps its files as a release first
+    elif action == "activate" and len(paths) == 2:
+        release, live = map(Path, paths)
+        manifest = release / MANIFEST  # releases adopted from a plain folder have none: nothing to expect
+        dags = json.loads(manifest.read_text()) if manifest.exists() else []
+        answer = {"dags": dags, "errors": {}, "activated": False}
+    else:
+        raise SystemExit(__doc__)
+    point(live, release)
+    answer["parsed_at"] = serialize(live)
+    answer["activated"] = True
+    return answer
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(sys.argv[1:])))

@@ -1,0 +1,1 @@
+../selectel/variables.tf

@@ -1,0 +1,495 @@
+"""Airflow in Selectel Managed Kubernetes (terraform/selectel-k8s): the cluster's Terraform stages, its kubeconfig,
+the Secrets the chart reads, and DAG delivery through the Git ref the GitDagBundle tracks.
+
+Plain functions: the CLI (`mlopsctl infra --cloud selectel-k8s`, `mlopsctl k8s secrets`, `mlopsctl dags deploy
+--target k8s`) and the pipeline call them; every external call (terraform, kubectl, git, Airflow's REST API) is a
+command list or an injectable opener, so the tests check them without a cluster."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mlopsctl.config import ConfigError
+from mlopsctl.progress import CommandError
+
+K8S_CLOUD = "selectel-k8s"
+NAMESPACE = "airflow"
+BUNDLE_NAME = "mlops"
+DEFAULT_GIT_REF = "airflow/production"
+# Chart release "airflow": its Deployment and container names follow from it.
+DAG_PROCESSOR = ("deployment/airflow-dag-processor", "dag-processor")
+SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+KUBECONFIG_NAME = "kubeconfig"
+
+# Terraform configures the helm/kubernetes providers from the cluster, and the Gateway manifests need the CRDs of
+# Envoy Gateway's chart: a first install applies in stages. "all" is the plain, untargeted apply.
+STAGES: dict[str, tuple[str, ...]] = {
+    "cluster": (
+        "module.platform",
+        "openstack_networking_secgroup_rule_v2.postgresql_from_k8s_nodes",
+        "selectel_mks_nodegroup_v1.cpu",
+        "selectel_mks_nodegroup_v1.gpu",
+    ),
+    "gateway": ("helm_release.envoy_gateway",),
+    "all": (),
+}
+
+
+def cluster_commands(binary: str, workdir: Path, action: str, stage: str = "all") -> list[list[str]]:
+    """Terraform calls of one action on the cluster root; apply plans to a file and applies exactly that plan."""
+    if stage not in STAGES:
+        raise ConfigError(f"unknown stage {stage!r}; choose {', '.join(STAGES)}")
+    base = [binary, f"-chdir={workdir}"]
+    init = [*base, "init", "-input=false"]
+    if (workdir / "backend.tf").is_file() and (workdir / "backend.hcl").is_file():
+        init.append("-backend-config=backend.hcl")
+    targets = [f"-target={t}" for t in STAGES[stage]]
+    plan = [*base, "plan", "-input=false", *targets, "-out=tfplan"]
+    if action == "plan":
+        return [init, plan]
+    if action == "apply":
+        return [init, plan, [*base, "apply", "-input=false", "tfplan"]]
+    if action == "destroy":
+        return [init, [*base, "destroy", "-input=false"]]
+    raise ConfigError(f"unknown action {action!r}; choose plan, apply or destroy")
+
+
+def write_kubeconfig(outputs: dict[str, Any], secrets_dir: Path) -> Path:
+    """The kubeconfig output (sensitive) into the inventory's secrets dir, readable by the owner only."""
+    entry = outputs.get("kubeconfig")
+    if not isinstance(entry, dict) or not isinstance(entry.get("value"), str) or not entry["value"].strip():
+        raise ConfigError("terraform outputs have no kubeconfig; was this made by terraform/selectel-k8s?")
+    config = yaml.safe_load(entry["value"])
+    if not isinstance(config, dict) or config.get("kind") != "Config" or not config.get("clusters"):
+        raise ConfigError("the kubeconfig output is not a kubeconfig (kind: Config with clusters)")
+    secrets_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = secrets_dir / KUBECONFIG_NAME
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(entry["value"])
+    path.chmod(0o600)
+    return path
+
+
+def read_secret(secrets_dir: Path, name: str) -> str:
+    """A value Ansible's password lookup wrote on converge (the same file the VMs use)."""
+    path = secrets_dir / name
+    if not path.is_file():
+        raise ConfigError(f"{path} is missing: converge db01 with this inventory first (it generates the passwords)")
+    value = path.read_text().strip().split(" salt=", 1)[0]
+    if not value:
+        raise ConfigError(f"{path} is empty")
+    return value
+
+
+def fernet_key(seed: str) -> str:
+    """The same key group_vars/all.yml derives from the seed: url-safe base64 of its 32 characters."""
+    return base64.urlsafe_b64encode(seed.encode()).decode()
+
+
+@dataclass(frozen=True)
+class Registry:
+    """Pull credentials for the pipeline's Airflow image (a GitLab deploy token, for instance)."""
+
+    server: str
+    username: str
+    password: str
+
+
+def _secret(name: str, data: dict[str, str], secret_type: str = "Opaque") -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": name, "namespace": NAMESPACE, "labels": {"app.kubernetes.io/managed-by": "mlopsctl"}},
+        "type": secret_type,
+        "stringData": data,
+    }
+
+
+def namespace_manifest(root: Path) -> dict[str, Any]:
+    return yaml.safe_load((root / "k8s/namespace.yaml").read_text())
+
+
+def platform_manifests(
+    root: Path,
+    secrets_dir: Path,
+    db_host: str,
+    sslmode: str,
+    git_url: str,
+    git_token: str,
+    registry: Registry | None = None,
+    admin_user: str = "admin",
+    databases: tuple[str, str] = ("airflow", "dwh"),
+    users: tuple[str, str] = ("airflow", "dwh"),
+) -> list[dict[str, Any]]:
+    """Namespace and the Secrets k8s/airflow/values.yaml names, from the inventory's generated passwords."""
+    if sslmode not in SSLMODES:
+        raise ConfigError(f"sslmode {sslmode!r} is not one of {', '.join(SSLMODES)}")
+    if not git_url.startswith("https://"):
+        raise ConfigError(f"git URL {git_url!r} must be https:// (the GitDagBundle authenticates with a token)")
+    airflow_pw = read_secret(secrets_dir, "postgresql_airflow_password")
+    dwh_pw = read_secret(secrets_dir, "postgresql_dwh_password")
+    quoted = urllib.parse.quote(airflow_pw, safe="")
+    metadata = f"postgresql://{users[0]}:{quoted}@{db_host}:5432/{databases[0]}?sslmode={sslmode}"
+    dwh = {
+        "conn_type": "postgres",
+        "host": db_host,
+        "port": 5432,
+        "schema": databases[1],
+        "login": users[1],
+        "password": dwh_pw,
+        "extra": {"sslmode": sslmode},
+    }
+    git = {"conn_type": "git", "host": git_url, "login": "oauth2", "password": git_token}
+    manifests = [
+        namespace_manifest(root),
+        _secret("airflow-metadata", {"connection": metadata}),
+        _secret("airflow-connections", {"postgres_dwh": json.dumps(dwh), "mlops_git": json.dumps(git)}),
+        _secret(
+            "airflow-admin", {"username": admin_user, "password": read_secret(secrets_dir, "airflow_admin_password")}
+        ),
+        _secret("airflow-fernet-key", {"fernet-key": fernet_key(read_secret(secrets_dir, "airflow_fernet_seed"))}),
+        _secret("airflow-jwt-secret", {"jwt-secret": read_secret(secrets_dir, "airflow_jwt_secret")}),
+        _secret("airflow-api-secret-key", {"api-secret-key": read_secret(secrets_dir, "airflow_api_secret_key")}),
+    ]
+    if registry is not None:
+        auth = base64.b64encode(f"{registry.username}:{registry.password}".encode()).decode()
+        config = {
+            "auths": {registry.server: {"username": registry.username, "password": registry.password, "auth": auth}}
+        }
+        manifests.append(
+            _secret("airflow-registry", {".dockerconfigjson": json.dumps(config)}, "kubernetes.io/dockerconfigjson")
+        )
+    return manifests
+
+
+def kubectl(kubeconfig: Path, *args: str) -> list[str]:
+    return ["kubectl", f"--kubeconfig={kubeconfig}", *args]
+
+
+def apply_manifests(kubeconfig: Path, manifests: Sequence[dict[str, Any]]) -> None:
+    """kubectl apply through stdin: the Secrets never touch the disk."""
+    document = yaml.safe_dump_all(manifests, sort_keys=False)
+    done = subprocess.run(kubectl(kubeconfig, "apply", "-f", "-"), input=document, text=True, capture_output=True)
+    if done.returncode != 0:
+        raise CommandError(f"kubectl apply failed: {done.stderr.strip()}")
+
+
+# --- DAG delivery ---
+
+
+def ref_commit(remote: str, ref: str) -> str | None:
+    """Commit the tracked branch points at on the remote, or None when it does not exist yet."""
+    done = subprocess.run(["git", "ls-remote", remote, f"refs/heads/{ref}"], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise CommandError(f"git ls-remote {remote} failed: {done.stderr.strip()}")
+    line = done.stdout.strip()
+    return line.split()[0] if line else None
+
+
+def move_ref_command(remote: str, ref: str, commit: str, expected: str | None) -> list[str]:
+    """Push commit to the tracked branch; the lease refuses the push if someone moved the branch meanwhile."""
+    lease = f"--force-with-lease=refs/heads/{ref}:{expected or ''}"
+    return ["git", "push", "--no-verify", lease, remote, f"{commit}:refs/heads/{ref}"]
+
+
+def reserialize_command(kubeconfig: Path, bundle: str = BUNDLE_NAME, namespace: str = NAMESPACE) -> list[str]:
+    """Parse the bundle's new version now, in the DAG processor pod, instead of waiting for its refresh interval."""
+    target, container = DAG_PROCESSOR
+    return kubectl(
+        kubeconfig, "-n", namespace, "exec", target, "-c", container, "--",
+        "airflow", "dags", "reserialize", "--bundle-name", bundle,
+    )  # fmt: skip
+
+
+# Loaded by the DAG test environment's Python (.venv-dags): the DAG ids of a checkout, or its import errors.
+_DAG_IDS_SCRIPT = """
+import json, sys
+from airflow.models.dagbag import DagBag
+bag = DagBag(dag_folder=sys.argv[1], include_examples=False)
+print(json.dumps({"dag_ids": sorted(bag.dag_ids), "errors": {k: str(v) for k, v in bag.import_errors.items()}}))
+"""
+
+
+def commit_dag_ids(python: str, dags_dir: Path) -> set[str]:
+    """Every DAG id of the commit being deployed; a commit whose DAGs do not import is refused before the push."""
+    done = subprocess.run([python, "-c", _DAG_IDS_SCRIPT, str(dags_dir)], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise CommandError(f"loading {dags_dir} failed: {done.stderr.strip()[-2000:]}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    if result["errors"]:
+        raise CommandError(f"DAGs of this commit do not import: {result['errors']}")
+    if not result["dag_ids"]:
+        raise CommandError(f"no DAG found in {dags_dir}")
+    return set(result["dag_ids"])
+
+
+Opener = Callable[[urllib.request.Request, float], Any]
+
+
+def _default_opener(request: urllib.request.Request, timeout: float) -> Any:
+    return urllib.request.urlopen(request, timeout=timeout)
+
+
+def _json(opener: Opener, request: urllib.request.Request) -> Any:
+    with opener(request, 30.0) as response:
+        return json.loads(response.read().decode())
+
+
+def api_token(base_url: str, user: str, password: str, opener: Opener = _default_opener) -> str:
+    """A JWT from the API server's /auth/token (FAB auth manager)."""
+    body = json.dumps({"username": user, "password": password}).encode()
+    request = urllib.request.Request(
+        f"{base_url.rstrip('/')}/auth/token", data=body, method="POST", headers={"Content-Type": "application/json"}
+    )
+    token = _json(opener, request).get("access_token")
+    if not token:
+        raise CommandError(f"{base_url}/auth/token returned no access_token")
+    return token
+
+
+def _paged(base_url: str, path: str, key: str, token: str, opener: Opener) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    while True:
+        query = urllib.parse.urlencode({"limit": 100, "offset": len(items)})
+        request = urllib.request.Request(
+            f"{base_url.rstrip('/')}{path}?{query}", headers={"Authorization": f"Bearer {token}"}
+        )
+        page = _json(opener, request)
+        items.extend(page.get(key, []))
+        if not page.get(key) or len(items) >= page.get("total_entries", 0):
+            return items
+
+
+@dataclass(frozen=True)
+class DagState:
+    missing: frozenset[str]
+    stale: frozenset[str]
+    import_errors: tuple[str, ...]
+
+    @property
+    def ready(self) -> bool:
+        return not (self.missing or self.stale or self.import_errors)
+
+
+def dag_state(
+    base_url: str, token: str, expected: Iterable[str], bundle: str, commit: str, opener: Opener = _default_opener
+) -> DagState:
+    """Which expected DAGs the API lacks, which still come from another bundle version, and the bundle's errors."""
+    dags = {d["dag_id"]: d for d in _paged(base_url, "/api/v2/dags", "dags", token, opener)}
+    errors = _paged(base_url, "/api/v2/importErrors", "import_errors", token, opener)
+    wanted = set(expected)
+    missing = wanted - set(dags)
+    # GitDagBundle versions are commit SHAs: a DAG is deployed once the API shows it at this commit.
+    stale = {d for d in wanted & set(dags) if dags[d].get("bundle_version") not in (None, commit)}
+    stale |= {d for d in wanted & set(dags) if dags[d].get("bundle_name") not in (None, bundle)}
+    mine = tuple(sorted(e.get("filename", "?") for e in errors if e.get("bundle_name") in (None, bundle)))
+    return DagState(frozenset(missing), frozenset(stale), mine)
+
+
+def wait_for_dags(
+    base_url: str,
+    user: str,
+    password: str,
+    expected: Iterable[str],
+    commit: str,
+    bundle: str = BUNDLE_NAME,
+    timeout: float = 600.0,
+    interval: float = 10.0,
+    opener: Opener = _default_opener,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> DagState:
+    """Poll the API until every DAG of the commit is listed at that commit and the bundle has no import errors."""
+    wanted = frozenset(expected)
+    deadline = clock() + timeout
+    token = api_token(base_url, user, password, opener)
+    while True:
+        try:
+            state = dag_state(base_url, token, wanted, bundle, commit, opener)
+        except urllib.error.HTTPError as exc:
+            if exc.code != 401 or clock() >= deadline:
+                raise
+            token = api_token(base_url, user, password, opener)  # tokens expire during long waits
+            sleep(interval)
+            continue
+        if state.import_errors:
+            raise CommandError(f"import errors in bundle {bundle}: {', '.join(state.import_errors)}")
+        if state.ready:
+            return state
+        if clock() >= deadline:
+            raise CommandError(
+                f"after {timeout:.0f}s Airflow still lacks {sorted(state.missing)} and shows {sorted(state.stale)} "
+                f"at another version than {commit[:12]}"
+            )
+        sleep(interval)
+
+
+def write_dotenv(path: Path, values: dict[str, str]) -> None:
+    """A GitLab dotenv report: the rollback job reads the commit the ref pointed at before the deploy."""
+    path.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Where DAGs go: the repository remote and ref the bundle tracks, the cluster, and Airflow's API."""
+
+    remote: str
+    ref: str
+    kubeconfig: Path
+    api_url: str
+    api_user: str
+    api_password: str
+    bundle: str = BUNDLE_NAME
+
+
+def _run(cmd: list[str]) -> None:
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise CommandError(f"`{' '.join(cmd[:6])} ...` failed (exit {done.returncode}): {done.stderr.strip()}")
+
+
+def deploy_dags(
+    delivery: Delivery, commit: str, expected: set[str], timeout: float = 600.0, run: Callable[[list[str]], None] = _run
+) -> str | None:
+    """Move the tracked ref to commit, reserialize, wait for the API; on failure the ref goes back. Returns the
+    commit the ref pointed at before (None when it is new), for the rollback job."""
+    previous = ref_commit(delivery.remote, delivery.ref)
+    run(move_ref_command(delivery.remote, delivery.ref, commit, previous))
+    try:
+        run(reserialize_command(delivery.kubeconfig, delivery.bundle))
+        wait_for_dags(
+            delivery.api_url, delivery.api_user, delivery.api_password, expected, commit, delivery.bundle, timeout
+        )
+    except Exception:
+        if previous is not None:
+            run(move_ref_command(delivery.remote, delivery.ref, previous, commit))
+            run(reserialize_command(delivery.kubeconfig, delivery.bundle))
+        raise
+    return previous
+
+
+def rollback_dags(delivery: Delivery, to_commit: str, run: Callable[[list[str]], None] = _run) -> None:
+    """Move the tracked ref back to a previous commit and have the DAG processor parse it at once."""
+    current = ref_commit(delivery.remote, delivery.ref)
+    run(move_ref_command(delivery.remote, delivery.ref, to_commit, current))
+    run(reserialize_command(delivery.kubeconfig, delivery.bundle))
+
+
+# --- What the CLI and the pipeline call ---
+
+
+def inventory_secrets_dir(root: Path) -> Path:
+    """The cluster inventory's secrets dir (group_vars' mlops_secrets_dir for inventories/selectel-k8s)."""
+    return root / "inventories" / K8S_CLOUD / ".secrets"
+
+
+def delivery_from_env(root: Path, env: Mapping[str, str]) -> Delivery:
+    """The pipeline's settings (CI variables) or, on an admin's machine, the inventory's secrets dir.
+
+    MLOPS_K8S_AIRFLOW_URL: https://<airflow_hostname>; MLOPS_DAGS_GIT_REMOTE: push URL with a token that may move the
+    ref (default: origin); MLOPS_DAGS_GIT_REF; KUBECONFIG (a file variable in CI); MLOPS_AIRFLOW_ADMIN_PASSWORD."""
+    secrets = inventory_secrets_dir(root)
+    url = env.get("MLOPS_K8S_AIRFLOW_URL", "")
+    if not url.startswith("https://"):
+        raise ConfigError(
+            "MLOPS_K8S_AIRFLOW_URL must be Airflow's https:// URL on the Gateway (output k8s_airflow.url)"
+        )
+    kubeconfig = Path(env.get("KUBECONFIG") or secrets / KUBECONFIG_NAME)
+    if not kubeconfig.is_file():
+        raise ConfigError(
+            f"no kubeconfig at {kubeconfig}: run `mlopsctl infra apply --cloud {K8S_CLOUD}` or set KUBECONFIG"
+        )
+    password = env.get("MLOPS_AIRFLOW_ADMIN_PASSWORD") or read_secret(secrets, "airflow_admin_password")
+    return Delivery(
+        remote=env.get("MLOPS_DAGS_GIT_REMOTE", "origin"),
+        ref=env.get("MLOPS_DAGS_GIT_REF", DEFAULT_GIT_REF),
+        kubeconfig=kubeconfig,
+        api_url=url,
+        api_user=env.get("MLOPS_AIRFLOW_ADMIN_USER", "admin"),
+        api_password=password,
+    )
+
+
+def head_commit(root: Path) -> str:
+    done = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise CommandError(f"git rev-parse HEAD failed: {done.stderr.strip()}")
+    return done.stdout.strip()
+
+
+def deploy_from_env(root: Path, env: Mapping[str, str], dags_python: str, report: Path | None = None) -> str:
+    """`mlopsctl dags deploy --target k8s`: the checked-out commit's DAGs, onto the tracked ref; returns the commit."""
+    delivery = delivery_from_env(root, env)
+    commit = env.get("CI_COMMIT_SHA") or head_commit(root)
+    expected = commit_dag_ids(dags_python, root / "dags")
+    previous = deploy_dags(delivery, commit, expected, timeout=float(env.get("MLOPS_DAGS_WAIT_SECONDS", "600")))
+    if report is not None:
+        write_dotenv(report, {"DAGS_PREVIOUS_COMMIT": previous or "", "DAGS_DEPLOYED_COMMIT": commit})
+    return commit
+
+
+def rollback_from_env(root: Path, env: Mapping[str, str], run: Callable[[list[str]], None] = _run) -> str:
+    """`mlopsctl dags rollback --target k8s`: the ref back to DAGS_PREVIOUS_COMMIT (the deploy job's dotenv report)."""
+    to_commit = env.get("DAGS_PREVIOUS_COMMIT", "")
+    if len(to_commit) < 7:
+        raise ConfigError(
+            "DAGS_PREVIOUS_COMMIT is not set: there is no previous deploy of the tracked ref to go back to"
+        )
+    rollback_dags(delivery_from_env(root, env), to_commit, run)
+    return to_commit
+
+
+def _k8s_output(outputs: Mapping[str, Any]) -> dict[str, Any]:
+    entry = outputs.get("k8s_airflow")
+    if not isinstance(entry, dict) or not isinstance(entry.get("value"), dict):
+        raise ConfigError(f"terraform outputs have no k8s_airflow; were they made by terraform/{K8S_CLOUD}?")
+    return entry["value"]
+
+
+def db_host_from_outputs(outputs: Mapping[str, Any]) -> str:
+    """Private address of the db host (the one in group db), as the pods reach it."""
+    hosts = outputs.get("hosts", {}).get("value") or {}
+    for host in hosts.values():
+        if "db" in host.get("groups", []):
+            return str(host["private_ip"])
+    raise ConfigError("terraform outputs have no host in group db")
+
+
+def secrets_from_outputs(
+    root: Path, outputs: Mapping[str, Any], env: Mapping[str, str], sslmode: str = "require"
+) -> list[dict[str, Any]]:
+    """`mlopsctl k8s secrets`: the manifests for this cluster. MLOPS_DAGS_GIT_TOKEN (read access to the repository)
+    and, for a private registry, MLOPS_REGISTRY_USER / MLOPS_REGISTRY_PASSWORD come from the environment."""
+    airflow = _k8s_output(outputs)
+    token = env.get("MLOPS_DAGS_GIT_TOKEN", "")
+    if not token:
+        raise ConfigError(
+            "MLOPS_DAGS_GIT_TOKEN is not set: the DAG processor needs a token that can read the repository"
+        )
+    registry = None
+    if env.get("MLOPS_REGISTRY_USER") and env.get("MLOPS_REGISTRY_PASSWORD"):
+        server = str(airflow["image"]).split("/", 1)[0]
+        registry = Registry(server, env["MLOPS_REGISTRY_USER"], env["MLOPS_REGISTRY_PASSWORD"])
+    return platform_manifests(
+        root,
+        inventory_secrets_dir(root),
+        db_host=db_host_from_outputs(outputs),
+        sslmode=sslmode,
+        git_url=str(airflow["git_url"]),
+        git_token=token,
+        registry=registry,
+    )
