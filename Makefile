@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: demo test prereqs deps venv dags-env dags-test docs lint unit molecule platform down lock clean
+.PHONY: demo test prereqs deps venv dags-env dags-test docs collection-checks collection-install site-installed lint unit \
+	molecule platform down lock clean
 
 demo: prereqs venv  ## hosts up, site.yml converged (DAGs deployed, iris_training run once), access details printed
 	$(BIN)/mlopsctl up
@@ -31,6 +32,15 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 
 docs: venv  ## the documentation site into site/ (mkdocs build --strict); generated pages are checked by the tests
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+collection-checks: venv  ## ansible-test sanity + units of the collection (~2.5 min cold, ~25 s warm)
+	tools/collection-checks.sh
+
+collection-install: venv  ## datatech.mlops from this repo at tag v<galaxy.yml version> into .mlops/collections
+	$(BIN)/python -m mlopsctl.release install --dest .mlops/collections $(if $(REF),--ref $(REF))
+
+site-installed: collection-install  ## site.yml's playbooks with the installed copy (ARGS="-i inventories/x/hosts.yml")
+	$(BIN)/python -m mlopsctl.release site --dest .mlops/collections $(ARGS)
 
 lint: deps
 	tools/run-tests.sh lint

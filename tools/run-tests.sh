@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The test command behind `make test`: lint, DAG tests, unit tests, molecule scenarios, the platform end to end;
 # prints a timing per stage.
-# Usage: tools/run-tests.sh [lint|dags-import|dags|unit|molecule|platform]...   (default: lint dags unit molecule platform)
+# Usage: tools/run-tests.sh [lint|collection|dags-import|dags|unit|molecule|platform]...
+#   (default: lint collection dags unit molecule platform)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH" ANSIBLE_CONFIG="$PWD/ansible.cfg" ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(lint dags unit molecule platform)
+[ ${#stages[@]} -gt 0 ] || stages=(lint collection dags unit molecule platform)
 declare -a timings=()
 failed=0
 
@@ -26,6 +27,11 @@ lint() {
   yamllint --strict . && ruff check . && ruff format --check . && ansible-lint --nocolor &&
     check-jsonschema --builtin-schema vendor.gitlab-ci .gitlab-ci.yml && tools/checkov.sh &&
     NO_MKDOCS_2_WARNING=1 mkdocs build --strict --quiet
+}
+
+# The collection's own standard checks: ansible-test sanity and units.
+collection() {
+  tools/collection-checks.sh
 }
 
 # Every DAG imports with Airflow itself and follows the team's rules (the pipeline's lint stage runs this).
@@ -67,12 +73,13 @@ molecule_all() {
 for stage in "${stages[@]}"; do
   case $stage in
     lint) run_stage lint lint ;;
+    collection) run_stage collection collection ;;
     dags-import) run_stage dags-import dags_import ;;
     dags) run_stage dags dags ;;
     unit) run_stage unit unit ;;
     platform) run_stage platform platform ;;
     molecule) run_stage molecule molecule_all ;;
-    *) echo "unknown stage $stage (known: lint dags-import dags unit molecule platform)" >&2; exit 2 ;;
+    *) echo "unknown stage $stage (known: lint collection dags-import dags unit molecule platform)" >&2; exit 2 ;;
   esac
 done
 
