@@ -124,6 +124,14 @@ def test_second_site_run_changes_nothing(platform) -> None:
     assert recap and all(changed == "0" for _, changed in recap), recap
 
 
+def test_check_mode_on_the_converged_platform_changes_nothing_and_fails_nowhere(platform) -> None:
+    _, inventory, _ = platform
+    done = playbook(inventory, "site.yml", "--check", "--diff")
+    assert done.returncode == 0
+    recap = re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", done.stdout, re.MULTILINE)
+    assert recap and all(changed == "0" for _, changed in recap), recap
+
+
 def test_a_dag_never_seen_before_is_delivered_visible_and_runs(platform) -> None:
     engine, inventory, base = platform
     before = live_release(engine)

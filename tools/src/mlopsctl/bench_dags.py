@@ -10,7 +10,6 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,26 +64,13 @@ class Api:
         return {d["dag_id"] for d in dags if not d["is_stale"] and not d["has_import_errors"]}
 
 
-def wait_visible(api: Api, dag_id: str, timeout: float) -> float | None:
-    """Seconds until dag_id is listed, polling every half second; None after timeout."""
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        try:
-            if dag_id in api.dag_ids():
-                return time.monotonic() - start
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.5)
-    return None
-
-
 def deploy(playbook_cmd: list[str], root: Path, inventory: Path, source: Path) -> float:
     extra = ("-e", json.dumps({"dags_source_dir": str(source)}))
     return playbook_run(playbook_cmd, root, inventory, "playbooks/dags.yml", *extra)[0]
 
 
-def drop_and_wait(engine: Engine, airflow_host: str, api: Api, dag_id: str) -> float | None:
-    """A DAG file written straight into the live DAGs folder; seconds until the API lists it (None: never)."""
+def drop(engine: Engine, airflow_host: str, dag_id: str) -> None:
+    """A DAG file written straight into the live DAGs folder (renamed into place, as an editor or rsync would)."""
     target = f"/var/lib/airflow/dags/{dag_id}.py"
     write = f"cat > {target}.tmp && chown airflow:airflow {target}.tmp && mv {target}.tmp {target}"
     subprocess.run(
@@ -93,12 +79,36 @@ def drop_and_wait(engine: Engine, airflow_host: str, api: Api, dag_id: str) -> f
         text=True,
         check=True,
     )
+
+
+def pickups(engine: Engine, airflow_host: str, api: Api, dag_ids: list[str], offsets: list[float]) -> dict[str, float]:
+    """Each file dropped at its own moment (seconds from now); seconds from each drop until the API lists it.
+    All drops share one wait, so N drops at random moments of the refresh cycle cost one cycle, not N."""
+    start = time.monotonic()
+    dropped: dict[str, float] = {}
+    seen: dict[str, float] = {}
+    pending = sorted(zip(offsets, dag_ids, strict=True))
     try:
-        seconds = wait_visible(api, dag_id, PICKUP_TIMEOUT)
+        while len(seen) < len(dag_ids) and time.monotonic() - start < max(offsets) + PICKUP_TIMEOUT:
+            while pending and time.monotonic() - start >= pending[0][0]:
+                _, dag_id = pending.pop(0)
+                drop(engine, airflow_host, dag_id)
+                dropped[dag_id] = time.monotonic()
+                say(f"    {dag_id} dropped at +{dropped[dag_id] - start:.0f}s")
+            try:
+                listed = api.dag_ids()
+            except (urllib.error.URLError, OSError):
+                listed = set()
+            for dag_id in set(dropped) - set(seen):
+                if dag_id in listed:
+                    seen[dag_id] = time.monotonic() - dropped[dag_id]
+                    say(f"    {dag_id} listed after {seen[dag_id]:.1f}s")
+            time.sleep(0.5)
     finally:
-        subprocess.run(engine.cmd("exec", airflow_host, "rm", "-f", target), check=True)
-    say(f"    {seconds:.1f}s" if seconds is not None else f"    not listed after {PICKUP_TIMEOUT}s")
-    return seconds
+        for dag_id in dropped:
+            target = f"/var/lib/airflow/dags/{dag_id}.py"
+            subprocess.run(engine.cmd("exec", airflow_host, "rm", "-f", target), check=True)
+    return {dag_id: seen.get(dag_id, float(PICKUP_TIMEOUT)) for dag_id in dag_ids}
 
 
 def bench_dag_delivery(
@@ -110,7 +120,6 @@ def bench_dag_delivery(
     airflow_host: str,
     runs: int = 3,
     drops: int = 5,
-    pause: Callable[[float], None] = time.sleep,
 ) -> dict[str, list[float]]:
     """New releases and no-change deploys (start -> every DAG visible), and Airflow's own pick-up of dropped files
     at random moments of its refresh cycle."""
@@ -128,13 +137,11 @@ def bench_dag_delivery(
                 raise CommandError(f"the deploy finished but the API does not list {dag_id}")
             say(f"==> the same deploy again, nothing to change ({run}/{runs})")
             figures["rerun"].append(deploy(playbook_cmd, root, inventory, source))
-    # The deploy restarted the DAG processor: dropping right away would always land at the start of its cycle.
-    for drop in range(1, drops + 1):
-        wait = random.uniform(0, PICKUP_INTERVAL)
-        say(f"==> a DAG file dropped into the live folder after a random {wait:.0f}s ({drop}/{drops})")
-        pause(wait)
-        seconds = drop_and_wait(engine, airflow_host, api, f"bench_pickup_{stamp}_{drop}")
-        figures["pickup"].append(seconds if seconds is not None else float(PICKUP_TIMEOUT))
+    # Random moments of the processor's refresh cycle: a drop right after a deploy would always land at its start.
+    offsets = [random.uniform(0, PICKUP_INTERVAL) for _ in range(drops)]
+    say(f"==> {drops} DAG files dropped into the live folder at random moments of one {PICKUP_INTERVAL}s cycle")
+    ids = [f"bench_pickup_{stamp}_{n}" for n in range(1, drops + 1)]
+    figures["pickup"] = list(pickups(engine, airflow_host, api, ids, offsets).values())
     say("==> the repository's dags/ deployed back")
     deploy(playbook_cmd, root, inventory, root / "dags")
     return figures
