@@ -1,10 +1,12 @@
 """A DAG release in one Airflow process, so Airflow's import time is paid once per deploy.
 
-  release.py ship STAGING RELEASE LIVE   parse the staged files as the DAG processor does (BundleDagBag); when every
-                                         file imports and there is a DAG, write the manifest, move STAGING to RELEASE
-                                         and activate it (below), unless LIVE is still a plain folder
-  release.py activate RELEASE LIVE       point LIVE at RELEASE (one rename) and serialize the bundle to the metadata
-                                         database, as `airflow dags reserialize` does, so the API lists it at once
+  release.py ship STAGING RELEASE LIVE HISTORY
+      parse the staged files as the DAG processor does (BundleDagBag); when every file imports and there is a DAG,
+      write the manifest, move STAGING to RELEASE and activate it (below), unless LIVE is still a plain folder
+  release.py activate RELEASE LIVE HISTORY
+      point LIVE at RELEASE (one rename), serialize the bundle to the metadata database as `airflow dags reserialize`
+      does (so the API lists it at once), record HISTORY (a JSON list of release ids, the live one last) in
+      history.json beside the releases and remove every other release directory
 
 The last line printed is JSON: {"dags": [...], "errors": {file: traceback}, "activated": bool, "parsed_at": iso}.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,10 +63,28 @@ def serialize(live: Path) -> str:
     return started
 
 
+def record(releases: Path, history: list[str]) -> None:
+    """The history file names the kept releases; anything else there (older releases, aborted stagings) goes."""
+    kept = set(history)
+    temporary = releases / ".history.json.next"
+    temporary.write_text(json.dumps(history) + "\n")
+    temporary.replace(releases / "history.json")
+    for entry in releases.iterdir():
+        if entry.is_dir() and not entry.is_symlink() and entry.name not in kept:
+            shutil.rmtree(entry)
+
+
 def main(argv: list[str]) -> dict[str, object]:
-    action, *paths = argv
-    if action == "ship" and len(paths) == 3:
-        staging, release, live = map(Path, paths)
+    action, *args = argv
+    if (action, len(args)) not in (("ship", 4), ("activate", 3)):
+        raise SystemExit(__doc__)
+    *paths, history_json = args
+    release, live = Path(paths[-2]), Path(paths[-1])
+    history: list[str] = json.loads(history_json)
+    if not history or history[-1] != release.name:
+        raise SystemExit(f"the history to record must end with the release made live ({release.name}): {history}")
+    if action == "ship":
+        staging = Path(paths[0])
         dags, errors = parse(staging, "dags-folder")
         answer: dict[str, object] = {"dags": dags, "errors": errors, "activated": False}
         if errors or not dags:
@@ -72,16 +93,14 @@ def main(argv: list[str]) -> dict[str, object]:
         staging.rename(release)
         if live.exists() and not live.is_symlink():
             return answer  # a plain folder from before delivery: the role keeps its files as a release first
-    elif action == "activate" and len(paths) == 2:
-        release, live = map(Path, paths)
+    else:
         manifest = release / MANIFEST  # releases adopted from a plain folder have none: nothing to expect
         dags = json.loads(manifest.read_text()) if manifest.exists() else []
         answer = {"dags": dags, "errors": {}, "activated": False}
-    else:
-        raise SystemExit(__doc__)
     point(live, release)
     answer["parsed_at"] = serialize(live)
     answer["activated"] = True
+    record(release.parent, history)
     return answer
 
 
