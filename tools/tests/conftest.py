@@ -6,6 +6,7 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,3 +54,14 @@ def hosts_config(base: Path, label: str, subnet: str, hosts: dict[str, dict]) ->
     ca.write_text(Path("/etc/ssl/certs/ca-certificates.crt").read_text())
     raw = {"network": label, "label": label, "subnet": subnet, "extra_ca_files": [str(ca)], "hosts": hosts}
     return parse_local(raw, base)
+
+
+def unq(value: Any) -> Any:
+    """python-hcl2 keeps HCL's quotes and ${} around values; strip them for comparisons."""
+    if isinstance(value, str):
+        value = value.strip()
+        if value.startswith("${") and value.endswith("}"):
+            value = value[2:-1]
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            value = value[1:-1]
+    return value

@@ -21,7 +21,7 @@ import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, unq
 
 from mlopsctl import k8s
 from mlopsctl.config import ConfigError
@@ -37,16 +37,6 @@ NEWER_CHART_ONLY = (
     ("createUserJob", "defaultUser"),
     ("apiServer", "httpRoute"),
 )
-
-
-def unq(value: Any) -> Any:
-    if isinstance(value, str):
-        value = value.strip()
-        if value.startswith("${") and value.endswith("}"):
-            value = value[2:-1]
-        if len(value) >= 2 and value[0] == value[-1] == '"':
-            value = value[1:-1]
-    return value
 
 
 def tf(name: str) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from typing import Any
 
 import hcl2
 import pytest
-from conftest import ROOT
+from conftest import ROOT, unq
 
 from mlopsctl.infra import CLOUDS
 
@@ -21,17 +21,6 @@ MODULE = TERRAFORM / "modules/mlops-platform"
 CLOUD_ROOTS = [TERRAFORM / "selectel", TERRAFORM / "immers", TERRAFORM / "selectel-k8s"]
 ALL_DIRS = [MODULE, *CLOUD_ROOTS]
 TF_FILES = sorted(TERRAFORM.rglob("*.tf"))
-
-
-def unq(value: Any) -> Any:
-    """python-hcl2 keeps HCL's quotes and ${} around values; strip them for comparisons."""
-    if isinstance(value, str):
-        value = value.strip()
-        if value.startswith("${") and value.endswith("}"):
-            value = value[2:-1]
-        if len(value) >= 2 and value[0] == value[-1] == '"':
-            value = value[1:-1]
-    return value
 
 
 def parse(path: Path) -> dict[str, Any]:

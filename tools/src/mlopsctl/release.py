@@ -201,7 +201,10 @@ def site_playbooks(root: Path = ROOT) -> list[str]:
     collection whatever the collections path (Ansible searches the collections/ beside a playbook first), so the
     installed copy is used by running these, which live in playbooks/, in the same order."""
     plays = yaml.safe_load((root / "site.yml").read_text())
-    return [play["ansible.builtin.import_playbook"] for play in plays if "ansible.builtin.import_playbook" in play]
+    inline = [play.get("name", "?") for play in plays if "ansible.builtin.import_playbook" not in play]
+    if inline:
+        raise ValueError(f"site.yml must only import playbooks (an installed copy would skip these): {inline}")
+    return [play["ansible.builtin.import_playbook"] for play in plays]
 
 
 def site_command(dest: Path, extra: list[str], root: Path = ROOT) -> tuple[list[str], dict[str, str]]:
