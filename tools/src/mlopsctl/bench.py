@@ -27,11 +27,13 @@ FLOOR_DB = (
     "apt-get update -q && apt-get install -y -q --no-install-recommends "
     "postgresql-15 postgresql-client-15 python3-psycopg2 acl"
 )
-# ... and its airflow host what the airflow role installs: the venv with Airflow, its providers and the DAGs' packages.
+# ... and its airflow host what the airflow role installs, the way it installs it: uv into a venv, then the packages.
 FLOOR_AIRFLOW = (
     "apt-get update -q && apt-get install -y -q --no-install-recommends python3-venv python3-packaging acl "
-    "&& python3 -m venv /opt/floor && PIP_CERT=/etc/ssl/certs/ca-certificates.crt /opt/floor/bin/pip install -q "
-    "--no-cache-dir --disable-pip-version-check --constraint /root/constraints.txt {packages}"
+    "&& python3 -m venv /opt/floor && export PIP_CERT=/etc/ssl/certs/ca-certificates.crt "
+    "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt && /opt/floor/bin/pip install -q --no-cache-dir "
+    "--disable-pip-version-check uv=={uv} && /opt/floor/bin/uv pip install -q --python /opt/floor/bin/python "
+    "--no-cache --constraint /root/constraints.txt {packages}"
 )
 
 
@@ -104,17 +106,25 @@ def bench_site(
     inventory = root / ".mlops/bench/hosts.yml"
     packages = " ".join(airflow_packages(root))
     version = airflow_packages(root)[0].split("==")[1]
+    defaults = yaml.safe_load((root / ROLES / "airflow/defaults/main.yml").read_text()) or {}
     figures: dict[str, list[float]] = {"floor": [], "cold": [], "noop": [], "noop_changed": []}
     limit = ("--limit", "db:airflow")
     for run in range(1, runs + 1):
         log(f"==> run {run}/{runs}: fresh hosts")
-        hosts_up(engine, cfg, inventory, root / ".mlops/logs")
+        hosts_down(engine, cfg, inventory)  # leftovers of an interrupted run would not be fresh
         try:
+            hosts_up(engine, cfg, inventory, root / ".mlops/logs")
             constraints = root / str(AIRFLOW_CONSTRAINTS).format(version)
             subprocess.run(engine.cmd("cp", str(constraints), "bench-fair01:/root/constraints.txt"), check=True)
             log("==> floor: the same packages installed by hand on two identical fresh hosts at once")
             figures["floor"].append(
-                floor_run(engine, {"bench-fdb01": FLOOR_DB, "bench-fair01": FLOOR_AIRFLOW.format(packages=packages)})
+                floor_run(
+                    engine,
+                    {
+                        "bench-fdb01": FLOOR_DB,
+                        "bench-fair01": FLOOR_AIRFLOW.format(packages=packages, uv=defaults["airflow_uv_version"]),
+                    },
+                )
             )
             log("==> site.yml on fresh hosts (cold)")
             figures["cold"].append(playbook_run(playbook_cmd, root, inventory, "site.yml", *limit)[0])
@@ -129,8 +139,8 @@ def bench_site(
 
 FLOOR_TEXT = (
     "floor = on identical fresh hosts at once, apt-get install postgresql-15 postgresql-client-15 python3-psycopg2 acl "
-    "(db) and python3-venv python3-packaging acl + pip install of Airflow, its providers and dags/requirements.txt "
-    "with the role's constraints (airflow)"
+    "(db) and python3-venv python3-packaging acl + uv (pip) + uv pip install of Airflow, its providers and "
+    "dags/requirements.txt with the role's constraints (airflow)"
 )
 
 

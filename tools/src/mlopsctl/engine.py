@@ -71,7 +71,8 @@ def run_args(engine: Engine, cfg: LocalConfig, spec: HostSpec, image: str, label
         args += ["--label", f"{key}={value}"]
     for machine_port, host_port in spec.publish:
         args += ["--publish", f"{cfg.publish_address}:{machine_port}:{host_port}"]
-    # Ansible's SSH: a port the engine picks (kept across restarts), so several sets of hosts never collide.
-    args += ["--publish", f"{cfg.publish_address}::{SSH_PORT}"]
+    # Ansible's SSH, on loopback whatever publish_address says (root logs in there); a port the engine picks, so
+    # several sets of hosts never collide (`hosts up` reads it back: Docker picks a new one at every start).
+    args += ["--publish", f"127.0.0.1::{SSH_PORT}"]
     args += [image, "/sbin/init"]
     return engine.cmd(*args)

@@ -167,7 +167,8 @@ def ensure_ssh_key(key: Path, label: str, report: Report) -> str:
         key.parent.chmod(0o700)
         run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"mlopsctl@{label}", "-f", str(key)])
         report.add(f"SSH key {key} created")
-    return key.with_suffix(".pub").read_text().strip()
+    # The public half is derived from the private key, so a lost .pub file costs nothing.
+    return run(["ssh-keygen", "-y", "-f", str(key)]).stdout.strip()
 
 
 def ssh_endpoint(engine: Engine, name: str) -> tuple[str, int]:

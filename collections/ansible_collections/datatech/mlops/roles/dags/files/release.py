@@ -45,6 +45,7 @@ def serialize(live: Path) -> str:
     from airflow.dag_processing.bundles.base import unpack_bundle_version
     from airflow.dag_processing.bundles.manager import DagBundlesManager
     from airflow.dag_processing.dagbag import BundleDagBag, sync_bag_to_db
+    from airflow.models.dag import DagModel
     from airflow.utils.session import create_session
 
     started = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "")
@@ -60,6 +61,9 @@ def serialize(live: Path) -> str:
             bag = BundleDagBag(bundle.path, bundle_path=bundle.path, bundle_name=bundle.name)
             version, version_data = unpack_bundle_version(bundle.get_current_version(), bundle)
             sync_bag_to_db(bag, bundle.name, bundle_version=version, version_data=version_data, session=session)
+            # DAGs whose files the release no longer has stop being listed now, not at the processor's next scan.
+            present = {dag.relative_fileloc for dag in bag.dags.values()}
+            DagModel.deactivate_deleted_dags(bundle.name, present, session=session)
     return started
 
 
@@ -71,7 +75,8 @@ def record(releases: Path, history: list[str]) -> None:
     temporary.replace(releases / "history.json")
     for entry in releases.iterdir():
         if entry.is_dir() and not entry.is_symlink() and entry.name not in kept:
-            shutil.rmtree(entry)
+            # Best effort: a file the Airflow user may not delete must not fail a deploy that is already live.
+            shutil.rmtree(entry, onerror=lambda _f, path, exc: print(f"not removed: {path}: {exc[1]}", file=sys.stderr))
 
 
 def main(argv: list[str]) -> dict[str, object]:
@@ -84,21 +89,30 @@ def main(argv: list[str]) -> dict[str, object]:
     if not history or history[-1] != release.name:
         raise SystemExit(f"the history to record must end with the release made live ({release.name}): {history}")
     if action == "ship":
-        staging = Path(paths[0])
-        dags, errors = parse(staging, "dags-folder")
+        # Parsed where it will live: modules the DAGs import are cached with their final paths for serialize().
+        if release.exists():
+            shutil.rmtree(release)  # a release without a manifest: left by an interrupted deploy
+        Path(paths[0]).rename(release)
+        dags, errors = parse(release, "dags-folder")
         answer: dict[str, object] = {"dags": dags, "errors": errors, "activated": False}
         if errors or not dags:
+            release.rename(paths[0])  # back to staging, which the role removes
             return answer
-        (staging / MANIFEST).write_text(json.dumps(dags) + "\n")
-        staging.rename(release)
+        (release / MANIFEST).write_text(json.dumps(dags) + "\n")
         if live.exists() and not live.is_symlink():
             return answer  # a plain folder from before delivery: the role keeps its files as a release first
     else:
         manifest = release / MANIFEST  # releases adopted from a plain folder have none: nothing to expect
         dags = json.loads(manifest.read_text()) if manifest.exists() else []
         answer = {"dags": dags, "errors": {}, "activated": False}
+    before = Path(os.readlink(live)) if live.is_symlink() else None
     point(live, release)
-    answer["parsed_at"] = serialize(live)
+    try:
+        answer["parsed_at"] = serialize(live)
+    except BaseException:
+        if before is not None:
+            point(live, before)  # Airflow could not take the release: the one before stays live
+        raise
     answer["activated"] = True
     record(release.parent, history)
     return answer
