@@ -132,6 +132,72 @@ def test_check_mode_on_the_converged_platform_changes_nothing_and_fails_nowhere(
     assert recap and all(changed == "0" for _, changed in recap), recap
 
 
+SECRETS = (
+    "postgresql_airflow_password",
+    "postgresql_dwh_password",
+    "airflow_admin_password",
+    "airflow_jwt_secret",
+    "airflow_api_secret_key",
+    "airflow_fernet_seed",
+)
+
+
+def airflow_cli(engine, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(engine.cmd("exec", "pair01", "airflow", *args), capture_output=True, text=True)
+
+
+def test_a_second_checkout_without_secrets_reads_them_back_and_changes_nothing(platform) -> None:
+    """Another operator's checkout: their SSH access and the shared CA, none of the generated secrets."""
+    engine, inventory, base = platform
+    assert airflow_cli(engine, "variables", "set", "mlops_probe", "encrypted-before").returncode == 0
+    second = base / "second-checkout"
+    (second / ".secrets").mkdir(parents=True)
+    shutil.copy(inventory, second / "hosts.yml")
+    (second / "group_vars").symlink_to(ROOT / "group_vars")
+    for shared in ("ssh", "ca"):
+        shutil.copytree(inventory.parent / ".secrets" / shared, second / ".secrets" / shared)
+    done = playbook(second / "hosts.yml", "site.yml")
+    assert done.returncode == 0
+    # Only the control node's copies of the secrets are written; nothing on the hosts changes.
+    assert not re.findall(r"^changed: \[(pdb01|pair01)\]", done.stdout, re.MULTILINE)
+    for name in SECRETS:
+        assert (second / ".secrets" / name).read_text() == (inventory.parent / ".secrets" / name).read_text(), name
+    probe = airflow_cli(engine, "variables", "get", "mlops_probe")
+    assert probe.returncode == 0 and probe.stdout.strip().endswith("encrypted-before"), probe.stderr[-2000:]
+
+
+def test_a_second_checkout_without_the_platform_ca_stops_before_changing_anything(platform) -> None:
+    _, inventory, base = platform
+    third = base / "third-checkout"
+    (third / ".secrets").mkdir(parents=True)
+    shutil.copy(inventory, third / "hosts.yml")
+    (third / "group_vars").symlink_to(ROOT / "group_vars")
+    shutil.copytree(inventory.parent / ".secrets" / "ssh", third / ".secrets" / "ssh")
+    done = playbook(third / "hosts.yml", "playbooks/db.yml")
+    assert done.returncode != 0
+    assert "serves a certificate signed by a platform CA that this control node does not have" in done.stdout
+    assert not re.findall(r"^changed: \[pdb01\]", done.stdout, re.MULTILINE)
+
+
+def server_cert(engine) -> str:
+    cmd = engine.cmd(
+        "exec", "pdb01", "openssl", "x509", "-in", "/etc/postgresql/15/main/server.crt", "-noout", "-serial", "-enddate"
+    )
+    return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+
+
+def test_a_certificate_within_its_renewal_window_is_renewed_by_one_rerun(platform) -> None:
+    engine, inventory, _ = platform
+    before = server_cert(engine)
+    # A window longer than the certificate's life puts today's certificate inside it.
+    assert playbook(inventory, "playbooks/db.yml", "-e", "platform_ca_cert_renew_days=400").returncode == 0
+    assert server_cert(engine) != before
+    again = playbook(inventory, "site.yml")
+    assert again.returncode == 0
+    recap = re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", again.stdout, re.MULTILINE)
+    assert recap and all(changed == "0" for _, changed in recap), recap
+
+
 def test_a_dag_never_seen_before_is_delivered_visible_and_runs(platform) -> None:
     engine, inventory, base = platform
     before = live_release(engine)

@@ -1,0 +1,62 @@
+"""Filters of the platform's secrets: what a running Airflow host holds, read back for the control node."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import configparser
+import json
+import re
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from ansible.errors import AnsibleFilterError
+
+_SEED = re.compile(r"^[A-Za-z0-9]{32}$")
+
+
+def _fernet_seed(key: str) -> str | None:
+    """The 32 letters and digits the platform's Fernet key was derived from (group_vars' mlops_airflow_fernet_key)."""
+    try:
+        seed = base64.urlsafe_b64decode(key.encode()).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    return seed if _SEED.match(seed) else None
+
+
+def airflow_secrets(
+    cfg_text: str,
+    connections_text: str = "",
+    passwords_text: str = "",
+    admin_user: str = "admin",
+    dwh_conn_id: str = "postgres_dwh",
+) -> dict[str, str]:
+    """Secret name (as in the inventory's .secrets/) to the value the host runs with; absent when not found."""
+    cfg = configparser.ConfigParser(interpolation=None)
+    try:
+        cfg.read_string(cfg_text or "")
+    except configparser.Error as exc:
+        raise AnsibleFilterError(f"airflow_secrets: airflow.cfg cannot be read: {exc}") from exc
+    found: dict[str, str | None] = {
+        "airflow_jwt_secret": cfg.get("api_auth", "jwt_secret", fallback=None),
+        "airflow_api_secret_key": cfg.get("api", "secret_key", fallback=None),
+        "airflow_fernet_seed": _fernet_seed(cfg.get("core", "fernet_key", fallback="")),
+    }
+    # airflow.cfg doubles % in the connection URL (configparser escaping); the password is URL-encoded in it.
+    url = cfg.get("database", "sql_alchemy_conn", fallback="").replace("%%", "%")
+    found["postgresql_airflow_password"] = unquote(urlsplit(url).password or "") or None
+    try:
+        connections = json.loads(connections_text) if connections_text else {}
+        passwords = json.loads(passwords_text) if passwords_text else {}
+    except json.JSONDecodeError as exc:
+        raise AnsibleFilterError(f"airflow_secrets: a JSON file on the host cannot be read: {exc}") from exc
+    found["postgresql_dwh_password"] = connections.get(dwh_conn_id, {}).get("password")
+    found["airflow_admin_password"] = passwords.get(admin_user)
+    return {name: value for name, value in found.items() if value}
+
+
+class FilterModule:
+    """Ansible entry point."""
+
+    def filters(self) -> dict[str, Any]:
+        return {"airflow_secrets": airflow_secrets}

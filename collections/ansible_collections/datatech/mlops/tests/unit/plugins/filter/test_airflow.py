@@ -1,0 +1,65 @@
+"""airflow_secrets reads back what a converged Airflow host runs with, as the platform wrote it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from ansible.errors import AnsibleError
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar, trust_as_template
+
+
+def render(expression, **variables):
+    templar = Templar(loader=DataLoader(), variables=variables)
+    return templar.template(trust_as_template("{{ " + expression + " }}"))
+
+
+# group_vars/all.yml's derivation of the Fernet key from its stored seed.
+FERNET_FROM_SEED = "seed | b64encode | replace('+', '-') | replace('/', '_')"
+SEED = "Zq9XbT3kLmN8pQrS2uVwY4aC6eG0iJ1h"
+
+
+def cfg(password_in_url: str, fernet_key: str) -> str:
+    return (
+        "[api]\nsecret_key = api-key-48\n\n[api_auth]\njwt_secret = jwt-48\n\n"
+        f"[core]\nfernet_key = {fernet_key}\n\n"
+        f"[database]\nsql_alchemy_conn = postgresql+psycopg2://airflow:{password_in_url}@10.0.0.5:5432/airflow"
+        "?sslmode=verify-full&sslrootcert=/etc/airflow/postgresql-ca.crt\n"
+    )
+
+
+def test_every_secret_comes_back_from_the_files_the_role_writes():
+    key = render(FERNET_FROM_SEED, seed=SEED)
+    # The role URL-encodes the password and doubles % for configparser.
+    password = "p@ss/w0rd%x"
+    in_url = render("pw | urlencode | replace('/', '%2F') | replace('%', '%%')", pw=password)
+    found = render(
+        "cfg | datatech.mlops.airflow_secrets(conns, pws, 'admin')",
+        cfg=cfg(in_url, key),
+        conns=json.dumps({"postgres_dwh": {"conn_type": "postgres", "password": "dwh-secret"}}),
+        pws=json.dumps({"admin": "admin-secret"}),
+    )
+    assert found == {
+        "airflow_jwt_secret": "jwt-48",
+        "airflow_api_secret_key": "api-key-48",
+        "airflow_fernet_seed": SEED,
+        "postgresql_airflow_password": password,
+        "postgresql_dwh_password": "dwh-secret",
+        "airflow_admin_password": "admin-secret",
+    }
+
+
+def test_a_fernet_key_not_made_from_a_seed_is_not_guessed():
+    found = render("cfg | datatech.mlops.airflow_secrets", cfg=cfg("pw", "not-a-platform-key="))
+    assert "airflow_fernet_seed" not in found
+    assert found["postgresql_airflow_password"] == "pw"
+
+
+def test_a_host_without_airflow_gives_nothing():
+    assert render("'' | datatech.mlops.airflow_secrets") == {}
+
+
+def test_a_broken_connections_file_is_an_error_that_says_so():
+    with pytest.raises(AnsibleError, match="JSON file on the host"):
+        render("cfg | datatech.mlops.airflow_secrets('{broken')", cfg=cfg("pw", "x"))
