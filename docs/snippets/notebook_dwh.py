@@ -1,7 +1,9 @@
 """Read the data warehouse from a notebook or a script: psycopg, SQLAlchemy and pandas.
 
 The connection comes from the environment, so no password is ever written into a notebook:
-DWH_HOST, DWH_PORT (default 5432), DWH_DB (default dwh), DWH_USER (default dwh), DWH_PASSWORD.
+DWH_HOST, DWH_PORT (default 5432), DWH_DB (default dwh), DWH_USER (default dwh), DWH_PASSWORD, and
+DWH_SSLROOTCERT, the platform CA's certificate the server is verified with (TLS is required; DWH_SSLMODE
+defaults to verify-full, which also checks that DWH_HOST is a name in the server's certificate).
 """
 
 from __future__ import annotations
@@ -14,13 +16,17 @@ import sqlalchemy
 
 
 def dwh_settings() -> dict[str, str]:
-    return {
+    settings = {
         "host": os.environ["DWH_HOST"],
         "port": os.environ.get("DWH_PORT", "5432"),
         "dbname": os.environ.get("DWH_DB", "dwh"),
         "user": os.environ.get("DWH_USER", "dwh"),
         "password": os.environ["DWH_PASSWORD"],
+        "sslmode": os.environ.get("DWH_SSLMODE", "verify-full"),
     }
+    if "DWH_SSLROOTCERT" in os.environ:
+        settings["sslrootcert"] = os.environ["DWH_SSLROOTCERT"]
+    return settings
 
 
 def rows_with_psycopg(query: str) -> list[tuple]:
@@ -40,6 +46,7 @@ def dwh_engine() -> sqlalchemy.Engine:
         host=s["host"],
         port=int(s["port"]),
         database=s["dbname"],
+        query={key: s[key] for key in ("sslmode", "sslrootcert") if key in s},
     )
     return sqlalchemy.create_engine(url)
 

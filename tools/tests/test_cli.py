@@ -37,7 +37,8 @@ def test_missing_parts_are_reported(tmp_path: Path) -> None:
 def test_access_summary_names_the_url_user_and_secret_files(root: Path, tmp_path: Path) -> None:
     cfg = parse_local({}, tmp_path)
     lines = access_summary(root, cfg, tmp_path / "inventories/local/hosts.yml")
-    assert "Airflow UI/API: http://127.0.0.1:8080  (on air01)" in lines
+    assert "Airflow UI/API: https://localhost:8443  (on air01)" in lines
+    assert any("ca/ca.crt (import it to trust it)" in line for line in lines)
     assert any(line.endswith("airflow_admin_password  (generated; never printed)") for line in lines)
 
 

@@ -12,7 +12,7 @@ def test_defaults_give_three_hosts_with_fixed_addresses(tmp_path: Path) -> None:
         ("air01", ("airflow",), "10.213.7.11"),
         ("client01", ("clients",), "10.213.7.12"),
     ]
-    assert cfg.host("air01").publish == ((8080, 8080),)
+    assert cfg.host("air01").publish == ((8443, 443), (8080, 80))
     assert cfg.publish_address == "127.0.0.1"
 
 

@@ -46,8 +46,8 @@ def test_run_args_boot_systemd_with_lowered_ulimits_and_loopback_ports(tmp_path:
     assert args[args.index("--ip") + 1] == "10.213.7.11"
     assert "nofile=1024:1024" in args and "nproc=1024:1024" in args
     published = [args[i + 1] for i, arg in enumerate(args) if arg == "--publish"]
-    # The configured API port, and SSH on a port the engine picks: both on loopback only.
-    assert published == ["127.0.0.1:8080:8080", "127.0.0.1::22"]
+    # HTTPS and its redirect, and SSH on a port the engine picks: all on loopback only.
+    assert published == ["127.0.0.1:8443:443", "127.0.0.1:8080:80", "127.0.0.1::22"]
     assert args[-2:] == ["img:1", "/sbin/init"]
 
 

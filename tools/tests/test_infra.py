@@ -35,6 +35,16 @@ def test_inventory_has_the_local_shape_with_public_addresses(cloud: str) -> None
     assert db01["postgresql_pg_strom"] is True  # a GPU flavor makes pg_strom required, not best effort
     assert "postgresql_pg_strom" not in children["airflow"]["hosts"]["air01"]
     assert inventory["all"]["vars"]["ansible_user"] == "mlops"
+    # The UI's address: nginx redirects plain HTTP to it and the certificate names its host.
+    assert children["airflow"]["hosts"]["air01"]["airflow_base_url"].startswith("https://")
+    assert "airflow_base_url" not in db01
+
+
+def test_an_airflow_url_that_is_not_https_is_refused() -> None:
+    doc = outputs("selectel")
+    doc["airflow_url"]["value"] = "http://198.51.100.21:8080"
+    with pytest.raises(ConfigError, match="must be an https:// URL"):
+        inventory_from_outputs(doc)
 
 
 def test_a_k8s_root_admits_its_node_subnet_to_db01s_pg_hba() -> None:

@@ -4,12 +4,16 @@ gitlab-ci-local. Minutes long: `tools/run-tests.sh platform`."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
 import shutil
+import ssl
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -21,6 +25,9 @@ from mlopsctl.hosts import hosts_down, hosts_up
 
 GITLAB_CI_LOCAL = ROOT / ".mlops/node/node_modules/.bin/gitlab-ci-local"
 API_PORT = 18081
+HTTP_PORT = 18082
+# Where users reach the UI in this test: the published HTTPS port.
+BASE_URL = f"https://localhost:{API_PORT}"
 
 pytestmark = [
     pytest.mark.platform,
@@ -57,7 +64,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory):
         "10.213.98.0/24",
         {
             "pdb01": {"groups": ["db"]},
-            "pair01": {"groups": ["airflow"], "publish": [f"{API_PORT}:8080"]},
+            "pair01": {"groups": ["airflow"], "publish": [f"{API_PORT}:443", f"{HTTP_PORT}:80"]},
         },
     )
     engine = detect_engine("auto")
@@ -77,7 +84,8 @@ def run(cmd: list[str], cwd: Path = ROOT, **env: str) -> subprocess.CompletedPro
 
 
 def playbook(inventory: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory), *args])
+    extra = ("-e", json.dumps({"airflow_base_url": BASE_URL}))
+    return run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory), *extra, *args])
 
 
 def mlopsctl(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -97,7 +105,7 @@ def live_release(engine) -> str:
 def api_dags(base: Path) -> set[str]:
     """DAGs the Airflow API on the published port lists as active and free of import errors."""
     password = (base / "inventory/.secrets/airflow_admin_password").read_text().strip()
-    return Api(f"http://127.0.0.1:{API_PORT}", "admin", password).dag_ids()
+    return Api(BASE_URL, "admin", password, str(base / "inventory/.secrets/ca/ca.crt")).dag_ids()
 
 
 def dags_copy(base: Path, name: str, extra: dict[str, str]) -> Path:
@@ -130,6 +138,25 @@ def test_check_mode_on_the_converged_platform_changes_nothing_and_fails_nowhere(
     assert done.returncode == 0
     recap = re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", done.stdout, re.MULTILINE)
     assert recap and all(changed == "0" for _, changed in recap), recap
+
+
+def test_airflow_answers_over_https_only_verified_by_the_platform_ca(platform) -> None:
+    engine, _, base = platform
+    context = ssl.create_default_context(cafile=str(base / "inventory/.secrets/ca/ca.crt"))
+    with urllib.request.urlopen(f"{BASE_URL}/api/v2/monitor/health", context=context, timeout=10) as answer:
+        assert json.load(answer)["metadatabase"]["status"] == "healthy"
+    # The system's CAs do not know the platform CA: its certificate is not trusted without it.
+    with pytest.raises(urllib.error.URLError, match="CERTIFICATE_VERIFY_FAILED"):
+        urllib.request.urlopen(f"{BASE_URL}/api/v2/monitor/health", timeout=10)
+    # Plain HTTP only redirects to the HTTPS address users know.
+    plain = http.client.HTTPConnection("127.0.0.1", HTTP_PORT, timeout=10)
+    plain.request("GET", "/api/v2/monitor/health")
+    redirect = plain.getresponse()
+    assert redirect.status == 301 and redirect.getheader("Location") == f"{BASE_URL}/api/v2/monitor/health"
+    # The API server itself listens on air01's loopback only: another host cannot reach it around nginx.
+    probe = "import socket; socket.create_connection(('pair01', 8080), timeout=5)"
+    around = subprocess.run(engine.cmd("exec", "pdb01", "python3", "-c", probe), capture_output=True, text=True)
+    assert around.returncode != 0 and "Connection refused" in around.stderr
 
 
 SECRETS = (
@@ -175,7 +202,7 @@ def test_a_second_checkout_without_the_platform_ca_stops_before_changing_anythin
     shutil.copytree(inventory.parent / ".secrets" / "ssh", third / ".secrets" / "ssh")
     done = playbook(third / "hosts.yml", "playbooks/db.yml")
     assert done.returncode != 0
-    assert "serves a certificate signed by a platform CA that this control node does not have" in done.stdout
+    assert "signed by a platform CA that this control node does not have" in done.stdout
     assert not re.findall(r"^changed: \[pdb01\]", done.stdout, re.MULTILINE)
 
 

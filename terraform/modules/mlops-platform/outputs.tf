@@ -21,11 +21,11 @@ output "ssh_user" {
 
 output "airflow_url" {
   description = "Airflow UI/API, reachable from the admin CIDRs."
-  value = "http://${coalesce(
+  value = "https://${coalesce(
     local.use_router ? openstack_networking_floatingip_v2.host["air01"].address : null,
     local.use_public ? openstack_networking_port_v2.public["air01"].all_fixed_ips[0] : null,
     local.hosts.air01.ip,
-  )}:${var.airflow_port}"
+  )}${var.airflow_port == 443 ? "" : ":${var.airflow_port}"}"
 }
 
 output "network_id" {

@@ -39,7 +39,7 @@ resource "openstack_networking_secgroup_v2" "airflow" {
 resource "openstack_networking_secgroup_rule_v2" "airflow_ui" {
   for_each          = toset(var.admin_cidrs)
   security_group_id = openstack_networking_secgroup_v2.airflow.id
-  description       = "Airflow UI/API from admin network ${each.value}"
+  description       = "Airflow UI/API over HTTPS from admin network ${each.value}"
   direction         = "ingress"
   ethertype         = "IPv4"
   protocol          = "tcp"

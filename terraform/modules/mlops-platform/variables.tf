@@ -136,8 +136,8 @@ variable "public_network_name" {
 
 variable "airflow_port" {
   type        = number
-  description = "Port of the Airflow UI/API on air01 (group_vars airflow_api_port)."
-  default     = 8080
+  description = "HTTPS port of the Airflow UI/API on air01 (nginx in front of Airflow; group_vars airflow_https_port)."
+  default     = 443
 
   validation {
     condition     = var.airflow_port > 0 && var.airflow_port < 65536

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 import shutil
+import ssl
 import subprocess
 import tempfile
 import time
@@ -12,6 +13,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from mlopsctl.bench import playbook_run, summary
 from mlopsctl.engine import Engine
@@ -48,6 +50,12 @@ class Api:
     url: str
     user: str
     password: str
+    # The platform CA's certificate the HTTPS address is verified with; None: the system's CAs.
+    ca_file: str | None = None
+
+    def _open(self, request: urllib.request.Request) -> Any:
+        context = ssl.create_default_context(cafile=self.ca_file) if self.url.startswith("https:") else None
+        return json.load(urllib.request.urlopen(request, timeout=10, context=context))
 
     def dag_ids(self) -> set[str]:
         """DAGs Airflow lists as active and free of import errors."""
@@ -56,11 +64,11 @@ class Api:
             data=json.dumps({"username": self.user, "password": self.password}).encode(),
             headers={"Content-Type": "application/json"},
         )
-        token = json.load(urllib.request.urlopen(login, timeout=10))["access_token"]
+        token = self._open(login)["access_token"]
         listing = urllib.request.Request(
             f"{self.url}/api/v2/dags?limit=1000", headers={"Authorization": f"Bearer {token}"}
         )
-        dags = json.load(urllib.request.urlopen(listing, timeout=10))["dags"]
+        dags = self._open(listing)["dags"]
         return {d["dag_id"] for d in dags if not d["is_stale"] and not d["has_import_errors"]}
 
 

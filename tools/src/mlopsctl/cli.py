@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -112,22 +113,32 @@ def missing_parts(root: Path) -> list[str]:
     return [title for title, path in PARTS if not (root / path).exists()]
 
 
+def _published_https(root: Path, cfg: LocalConfig) -> tuple[dict[str, Any], list[tuple[Any, int]]]:
+    """group_vars/airflow.yml and, per airflow host, the machine port its HTTPS port (nginx) is published on."""
+    group_vars = yaml.safe_load((root / "group_vars/airflow.yml").read_text()) or {}
+    https_port = int(group_vars.get("airflow_https_port", 443))
+    found = []
+    for spec in cfg.hosts:
+        published = [m for m, h in spec.publish if h == https_port]
+        if "airflow" in spec.groups and published:
+            found.append((spec, published[0]))
+    return group_vars, found
+
+
 def access_summary(root: Path, cfg: LocalConfig, inventory: Path) -> list[str]:
     """How to reach what was deployed: URLs on this machine and where the generated secrets are."""
-    group_vars = yaml.safe_load((root / "group_vars/airflow.yml").read_text()) or {}
-    api_port = int(group_vars.get("airflow_api_port", 8080))
+    group_vars, published = _published_https(root, cfg)
     secrets = inventory.parent / ".secrets"
     lines = []
-    for spec in cfg.hosts:
-        published = [m for m, h in spec.publish if h == api_port]
-        if "airflow" in spec.groups and published:
-            lines.append(f"Airflow UI/API: http://{cfg.publish_address}:{published[0]}  (on {spec.name})")
-            lines.append(f"  admin user:   {group_vars.get('airflow_admin_user', 'admin')}")
-            lines.append(f"  password:     {secrets / 'airflow_admin_password'}  (generated; never printed)")
+    for spec, port in published:
+        lines.append(f"Airflow UI/API: https://localhost:{port}  (on {spec.name})")
+        lines.append(f"  certificate:  signed by the platform CA {secrets / 'ca/ca.crt'} (import it to trust it)")
+        lines.append(f"  admin user:   {group_vars.get('airflow_admin_user', 'admin')}")
+        lines.append(f"  password:     {secrets / 'airflow_admin_password'}  (generated; never printed)")
     db_hosts = [h for h in cfg.hosts if "db" in h.groups]
     if db_hosts:
         lines.append(
-            f"PostgreSQL:     {db_hosts[0].name} ({db_hosts[0].ip}:5432), reachable from the airflow hosts only"
+            f"PostgreSQL:     {db_hosts[0].name} ({db_hosts[0].ip}:5432), TLS only, from the airflow hosts only"
         )
         lines.append(f"  passwords:    {secrets}/postgresql_*_password")
     return lines
@@ -162,18 +173,17 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 
 def local_api(root: Path, cfg: LocalConfig, inventory: Path) -> tuple[str, Api]:
-    """The local airflow host and its API on the published port, logged in as the generated admin."""
-    group_vars = yaml.safe_load((root / "group_vars/airflow.yml").read_text()) or {}
-    api_port = int(group_vars.get("airflow_api_port", 8080))
-    for spec in cfg.hosts:
-        published = [m for m, h in spec.publish if h == api_port]
-        if "airflow" in spec.groups and published:
-            secret = inventory.parent / ".secrets/airflow_admin_password"
-            if not secret.is_file():
-                raise CommandError(f"{secret} is missing: run `mlopsctl up` before `mlopsctl bench dags`")
-            url = f"http://{cfg.publish_address}:{published[0]}"
-            return spec.name, Api(url, group_vars.get("airflow_admin_user", "admin"), secret.read_text().strip())
-    raise ConfigError(f"bench dags: no airflow host in the settings publishes the API port {api_port}")
+    """The local airflow host and its API on the published HTTPS port, logged in as the generated admin."""
+    group_vars, published = _published_https(root, cfg)
+    if not published:
+        raise ConfigError("bench dags: no airflow host in the settings publishes the HTTPS port (443)")
+    spec, port = published[0]
+    secrets = inventory.parent / ".secrets"
+    secret = secrets / "airflow_admin_password"
+    if not secret.is_file():
+        raise CommandError(f"{secret} is missing: run `mlopsctl up` before `mlopsctl bench dags`")
+    user = group_vars.get("airflow_admin_user", "admin")
+    return spec.name, Api(f"https://localhost:{port}", user, secret.read_text().strip(), str(secrets / "ca/ca.crt"))
 
 
 BENCH_TARGETS = ("site", "dags")

@@ -17,7 +17,7 @@ REQUIRED_GROUPS = ("db", "airflow")
 
 DEFAULT_HOSTS: dict[str, dict[str, Any]] = {
     "db01": {"groups": ["db"], "publish": []},
-    "air01": {"groups": ["airflow"], "publish": ["8080:8080"]},
+    "air01": {"groups": ["airflow"], "publish": ["8443:443", "8080:80"]},
     "client01": {"groups": ["clients"], "publish": []},
 }
 

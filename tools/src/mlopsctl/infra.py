@@ -105,6 +105,12 @@ def _ip(value: Any, where: str, optional: bool = False) -> str | None:
         raise ConfigError(f"{where}: {value!r} is not an IP address") from None
 
 
+def _https_url(value: Any, source: str) -> str:
+    if not isinstance(value, str) or not value.startswith("https://"):
+        raise ConfigError(f"{source}: output airflow_url {value!r} must be an https:// URL (nginx serves Airflow)")
+    return value
+
+
 def inventory_from_outputs(outputs: dict[str, Any], source: str = "terraform outputs") -> dict[str, Any]:
     """The same inventory shape the local hosts get: groups of hosts, each with mlops_private_ip."""
     for name in REQUIRED_OUTPUTS:
@@ -128,6 +134,9 @@ def inventory_from_outputs(outputs: dict[str, Any], source: str = "terraform out
         private = _ip(host.get("private_ip"), f"{where}.private_ip")
         public = _ip(host.get("public_ip"), f"{where}.public_ip", optional=True)
         entry: dict[str, Any] = {"ansible_host": public or private, "mlops_private_ip": private}
+        if "airflow" in host_groups:
+            # Users reach the UI at this address: nginx redirects to it and its certificate names it.
+            entry["airflow_base_url"] = _https_url(_value(outputs, "airflow_url", source), source)
         if host["gpu"] and "db" in host_groups:
             # The cloud promised a GPU: pg_strom is required there, so a missing driver fails instead of falling back.
             entry["postgresql_pg_strom"] = True
