@@ -13,7 +13,9 @@ ROLE_DIRS = sorted(p for p in (Path(__file__).resolve().parents[2] / ROLES).iter
 
 
 def specs(role_dir: Path) -> dict:
-    return yaml.safe_load((role_dir / "meta/argument_specs.yml").read_text())["argument_specs"]["main"]["options"]
+    """Options of every entry point (a role such as platform_ca has more than main)."""
+    entries = yaml.safe_load((role_dir / "meta/argument_specs.yml").read_text())["argument_specs"]
+    return {name: spec for entry in entries.values() for name, spec in entry.get("options", {}).items()}
 
 
 @pytest.mark.parametrize("role_dir", ROLE_DIRS, ids=lambda p: p.name)
