@@ -225,6 +225,20 @@ def test_a_certificate_within_its_renewal_window_is_renewed_by_one_rerun(platfor
     assert recap and all(changed == "0" for _, changed in recap), recap
 
 
+def test_the_fernet_key_rotates_and_what_it_encrypted_stays_readable(platform) -> None:
+    engine, inventory, _ = platform
+    secrets_dir = inventory.parent / ".secrets"
+    seed_before = (secrets_dir / "airflow_fernet_seed").read_text()
+    assert airflow_cli(engine, "variables", "set", "mlops_rotated", "encrypted-with-the-old-key").returncode == 0
+    extra = json.dumps({"airflow_base_url": BASE_URL})
+    done = mlopsctl("secrets", "rotate", "airflow_fernet_key", "--inventory", str(inventory), "--", "-e", extra)
+    assert done.returncode == 0
+    assert (secrets_dir / "airflow_fernet_seed").read_text() != seed_before
+    assert (secrets_dir / "airflow_fernet_seed.previous").read_text() == seed_before
+    probe = airflow_cli(engine, "variables", "get", "mlops_rotated")
+    assert probe.returncode == 0 and probe.stdout.strip().endswith("encrypted-with-the-old-key"), probe.stderr[-2000:]
+
+
 def test_a_dag_never_seen_before_is_delivered_visible_and_runs(platform) -> None:
     engine, inventory, base = platform
     before = live_release(engine)

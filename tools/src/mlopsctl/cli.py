@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from mlopsctl import k8s
+from mlopsctl import k8s, secrets
 from mlopsctl.bench import bench_site, site_report
 from mlopsctl.bench_dags import Api, bench_dag_delivery, dags_report
 from mlopsctl.bench_gpu import bench_gpu
@@ -247,6 +247,18 @@ def cmd_converge(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_secrets(args: argparse.Namespace) -> int:
+    inventory = args.inventory or local_inventory(args.root)
+    previous = secrets.rotate(
+        inventory.parent / ".secrets",
+        args.name,
+        lambda playbook, extra: ansible_playbook(args.root, inventory, playbook, extra),
+        args.ansible_args,
+    )
+    say(f"{args.name} rotated; the previous value is kept in {previous} until you delete it")
+    return 0
+
+
 def cloud_inventory(root: Path, cloud: str, outputs_file: Path | None) -> Path:
     """inventories/<cloud>/hosts.yml from recorded outputs (a file) or from the cloud root's state."""
     workdir = cloud_dir(root, cloud)
@@ -376,6 +388,13 @@ def build_parser() -> argparse.ArgumentParser:
     converge.add_argument("--inventory", type=Path)
     converge.add_argument("ansible_args", nargs="*", help="passed to ansible-playbook after --")
     converge.set_defaults(func=cmd_converge)
+
+    rotate = sub.add_parser("secrets", help="rotate a generated secret explicitly and converge the platform with it")
+    rotate.add_argument("action", choices=("rotate",))
+    rotate.add_argument("name", choices=tuple(secrets.ROTATABLE), help="the secret to replace")
+    rotate.add_argument("--inventory", type=Path, help="inventory (default: the local hosts)")
+    rotate.add_argument("ansible_args", nargs="*", help="passed to ansible-playbook after --")
+    rotate.set_defaults(func=cmd_secrets)
 
     up = sub.add_parser("up", help="hosts up, site.yml converged, the example DAG run once, access details printed")
     up.add_argument("--run", default=DEMO_DAG, metavar="DAG_ID", help=f"DAG to run after the deploy ({DEMO_DAG})")
