@@ -68,3 +68,26 @@ def test_every_inventory_links_the_root_group_vars(root: Path, inventory: str) -
     """inventories/local/hosts.yml is written by `mlopsctl hosts up`; the link beside it is committed."""
     link = root / inventory / "group_vars"
     assert link.is_symlink() and link.resolve() == (root / "group_vars").resolve()
+
+
+def test_a_password_from_ansible_vault_wins_and_nothing_is_generated_for_it(root: Path, tmp_path: Path) -> None:
+    """docs/devops/secrets.md's vault example: an encrypted extra-vars file instead of a generated secret."""
+    inventory_dir = tmp_path / "inventories/prod"
+    inventory_dir.mkdir(parents=True)
+    (inventory_dir / "group_vars").symlink_to(root / "group_vars")
+    host = "{mlops_private_ip: 10.1.2.3, ansible_connection: local}"
+    (inventory_dir / "hosts.yml").write_text(f"all:\n  children:\n    db:\n      hosts:\n        db01: {host}\n")
+    (tmp_path / "vault-pass").write_text("correct horse battery staple\n")
+    vault = inventory_dir / "vault.yml"
+    vault.write_text("mlops_dwh_db_password: from-the-vault-4f9a\n")
+    env = {**os.environ, "ANSIBLE_CONFIG": str(root / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
+    pw = ["--vault-password-file", str(tmp_path / "vault-pass")]
+    subprocess.run([str(BIN / "ansible-vault"), "encrypt", str(vault), *pw], check=True, env=env, capture_output=True)
+    assert vault.read_text().startswith("$ANSIBLE_VAULT;1.1;AES256")
+    query = "postgresql_users | selectattr('name', 'eq', 'dwh') | map(attribute='password') | first"
+    cmd = [str(BIN / "ansible"), "-i", str(inventory_dir / "hosts.yml"), "db01", "-m", "ansible.builtin.debug",
+           "-a", f"msg={{{{ {query} }}}}", "-e", f"@{vault}", *pw]  # fmt: skip
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "msg: from-the-vault-4f9a" in done.stdout
+    assert not (inventory_dir / ".secrets/postgresql_dwh_password").exists()
