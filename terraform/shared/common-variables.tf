@@ -23,7 +23,7 @@ variable "ssh_public_key" {
 
 variable "image_name" {
   type        = string
-  description = "Boot image name (the newest image of that name is used)."
+  description = "Boot image name (the newest image of that name is used): Ubuntu 24.04 or Debian 12, as pg_strom needs PostgreSQL 15+."
 }
 
 variable "db_flavor_name" {

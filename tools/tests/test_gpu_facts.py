@@ -34,6 +34,15 @@ def fake_smi(query_rc: int = 0, query_out: str = H100_QUERY):
     return run
 
 
+def toolkit(root: Path) -> None:
+    """A CUDA toolkit under root/cuda: its version.json and an executable nvcc."""
+    nvcc = root / "cuda/bin/nvcc"
+    nvcc.parent.mkdir(parents=True)
+    nvcc.write_text("#!/bin/sh\n")
+    nvcc.chmod(0o755)
+    (root / "cuda/version.json").write_text('{"cuda": {"name": "CUDA SDK", "version": "13.0.48"}}')
+
+
 def facts(root: Path, run=None, smi: str = "/usr/bin/nvidia-smi"):
     return gather(str(root / "sys"), str(root / "proc"), smi, str(root / "cuda"), run or fake_smi())
 
@@ -49,10 +58,10 @@ def test_no_nvidia_device_is_reported_as_absent(tmp_path: Path) -> None:
 def test_data_centre_gpu_as_3d_controller_is_found(tmp_path: Path) -> None:
     pci(tmp_path, "0000:00:05.0", "0x10de", "0x030200")
     driver(tmp_path)
-    (tmp_path / "cuda").mkdir()
-    (tmp_path / "cuda/version.json").write_text('{"cuda": {"name": "CUDA SDK", "version": "13.0.48"}}')
+    toolkit(tmp_path)
     result = facts(tmp_path)
-    assert result["present"] and result["usable"]
+    assert result["present"] and result["gpu_usable"] and result["usable"]
+    assert result["nvcc"] == str(tmp_path / "cuda/bin/nvcc")
     assert result["pci_addresses"] == ["0000:00:05.0"]
     assert result["devices"] == [{"name": "NVIDIA H100 80GB HBM3", "compute_capability": "9.0", "memory_mib": 81559}]
     assert result["driver_version"] == "580.159.04"
@@ -60,6 +69,17 @@ def test_data_centre_gpu_as_3d_controller_is_found(tmp_path: Path) -> None:
     assert result["cuda_toolkit_version"] == "13.0.48"
     assert result["min_compute_capability"] == "9.0"
     assert result["reason"] == "usable"
+
+
+def test_gpu_without_cuda_toolkit_works_but_is_not_usable(tmp_path: Path) -> None:
+    """A host with the driver and nvidia-smi but no nvcc cannot build or run pg_strom's GPU code."""
+    pci(tmp_path, "0000:00:05.0", "0x10de", "0x030200")
+    driver(tmp_path)
+    result = facts(tmp_path)
+    assert result["gpu_usable"] and not result["usable"]
+    assert (result["nvcc"], result["cuda_toolkit_version"]) == ("", "")
+    assert result["reason"] == f"the GPUs work but the CUDA toolkit is missing: no {tmp_path}/cuda/bin/nvcc"
+    assert result["min_compute_capability"] == "9.0"
 
 
 def test_gpu_without_driver_is_not_usable(tmp_path: Path) -> None:

@@ -47,7 +47,7 @@ variable "ssh_public_key" {
 
 variable "image_name" {
   type        = string
-  description = "Name of the boot image (Debian 12 or Ubuntu; on GPU clouds an image with the NVIDIA driver); the newest of that name is used."
+  description = "Name of the boot image (Debian 12 or Ubuntu 24.04, as pg_strom needs PostgreSQL 15+; on GPU clouds an image with the NVIDIA driver); the newest of that name is used."
 }
 
 variable "db_flavor_name" {

@@ -13,7 +13,8 @@ description:
     that report as "3D controller" are found too, unlike a grep of C(lspci) for VGA.
   - Reports whether the NVIDIA kernel driver is loaded (C(/proc/driver/nvidia/gpus)) and whether the GPUs are
     usable, which means C(nvidia-smi) answers with each GPU's name, compute capability and memory.
-  - Reports the CUDA version the driver supports and the CUDA toolkit found under O(cuda_home).
+  - Reports the CUDA version the driver supports and the CUDA toolkit found under O(cuda_home) (its C(nvcc) and
+    version). GPUs count as usable only with that toolkit, as GPU code is compiled with its C(nvcc).
   - Never changes the host; runs in check mode.
 options:
   sysfs_root:
@@ -29,7 +30,7 @@ options:
     type: str
     default: nvidia-smi
   cuda_home:
-    description: Where the CUDA toolkit is installed (its C(bin/nvcc) and C(version.json)).
+    description: Where the CUDA toolkit is installed (its C(bin/nvcc) and C(version.json)); usable GPUs need it.
     type: path
     default: /usr/local/cuda
 author:
@@ -78,6 +79,9 @@ ansible_facts:
         cuda_toolkit_version:
           description: The CUDA toolkit's version under O(cuda_home), empty when there is none.
           type: str
+        nvcc:
+          description: Path of the toolkit's C(nvcc) under O(cuda_home), empty when there is none.
+          type: str
         devices:
           description: One entry per GPU that C(nvidia-smi) reports (name, compute_capability, memory_mib).
           type: list
@@ -85,8 +89,12 @@ ansible_facts:
         min_compute_capability:
           description: The lowest compute capability among the GPUs (for example C(9.0)), empty when unknown.
           type: str
+        gpu_usable:
+          description: GPUs are present, the driver is loaded and C(nvidia-smi) reports them, toolkit or not.
+          type: bool
         usable:
-          description: GPUs are present, the driver is loaded and C(nvidia-smi) reports them.
+          description: The GPUs work (C(gpu_usable)) and the CUDA toolkit's C(nvcc)
+            is installed.
           type: bool
         reason:
           description: Why the GPUs are not usable, or C(usable) when they are.
@@ -100,8 +108,10 @@ ansible_facts:
       driver_version: "580.159.04"
       cuda_version: "13.0"
       cuda_toolkit_version: "13.0.48"
+      nvcc: /usr/local/cuda/bin/nvcc
       devices: [{name: NVIDIA H100 80GB HBM3, compute_capability: "9.0", memory_mib: 81559}]
       min_compute_capability: "9.0"
+      gpu_usable: true
       usable: true
       reason: usable
 """
@@ -177,6 +187,11 @@ def toolkit_version(cuda_home, run_command):
     return match.group(1) if match else ""
 
 
+def find_nvcc(cuda_home):
+    nvcc = os.path.join(cuda_home, "bin", "nvcc")
+    return nvcc if os.access(nvcc, os.X_OK) else ""
+
+
 def driver_from_procfs(procfs_root):
     match = re.search(r"\s(\d+\.\d+(?:\.\d+)?)\s", read(os.path.join(procfs_root, "driver", "nvidia", "version")) + " ")
     return match.group(1) if match else ""
@@ -204,8 +219,10 @@ def gather(sysfs_root, procfs_root, nvidia_smi, cuda_home, run_command):
         "driver_version": driver_from_procfs(procfs_root),
         "cuda_version": "",
         "cuda_toolkit_version": toolkit_version(cuda_home, run_command),
+        "nvcc": find_nvcc(cuda_home),
         "devices": [],
         "min_compute_capability": "",
+        "gpu_usable": False,
         "usable": False,
         "reason": "",
     }
@@ -235,6 +252,10 @@ def gather(sysfs_root, procfs_root, nvidia_smi, cuda_home, run_command):
     rc, out = run_command([smi])[:2]
     facts["cuda_version"] = parse_cuda_version(out) if rc == 0 else ""
     facts["min_compute_capability"] = lowest_capability(facts["devices"])
+    facts["gpu_usable"] = True
+    if not facts["nvcc"]:
+        facts["reason"] = f"the GPUs work but the CUDA toolkit is missing: no {os.path.join(cuda_home, 'bin', 'nvcc')}"
+        return facts
     facts["usable"] = True
     facts["reason"] = "usable"
     return facts

@@ -26,6 +26,10 @@ def host_tree(root, gpu=True, driver=True):
     (device / "class").write_text("0x030200\n")
     if driver:
         (root / "proc/driver/nvidia/gpus/0000:00:05.0").mkdir(parents=True)
+    nvcc = root / "cuda/bin/nvcc"
+    nvcc.parent.mkdir(parents=True)
+    nvcc.write_text("#!/bin/sh\necho 'Cuda compilation tools, release 13.0, V13.0.88'\n")
+    nvcc.chmod(0o755)
     smi = root / "nvidia-smi"
     smi.write_text(NVIDIA_SMI)
     smi.chmod(smi.stat().st_mode | stat.S_IXUSR)
@@ -45,10 +49,12 @@ def run_module(args, capsys):
 
 
 def test_usable_gpu_is_reported_with_devices_and_versions(tmp_path, capsys):
-    result = run_module(host_tree(tmp_path), capsys)
+    args = host_tree(tmp_path)
+    result = run_module(args, capsys)
     facts = result["ansible_facts"]["nvidia_gpu"]
     assert result["changed"] is False
     assert facts["usable"] is True and facts["reason"] == "usable"
+    assert (facts["nvcc"], facts["cuda_toolkit_version"]) == (args["cuda_home"] + "/bin/nvcc", "13.0.88")
     assert facts["devices"] == [{"name": "NVIDIA H100 80GB HBM3", "compute_capability": "9.0", "memory_mib": 81559}]
     assert (facts["driver_version"], facts["cuda_version"], facts["min_compute_capability"]) == (
         "580.159.04",
@@ -61,6 +67,14 @@ def test_gpu_without_driver_is_not_usable_and_says_why(tmp_path, capsys):
     facts = run_module(host_tree(tmp_path, driver=False), capsys)["ansible_facts"]["nvidia_gpu"]
     assert facts["present"] is True and facts["usable"] is False
     assert "driver is not loaded" in facts["reason"]
+
+
+def test_gpu_without_cuda_toolkit_is_not_usable(tmp_path, capsys):
+    args = host_tree(tmp_path)
+    (tmp_path / "cuda/bin/nvcc").unlink()
+    facts = run_module(args, capsys)["ansible_facts"]["nvidia_gpu"]
+    assert facts["gpu_usable"] is True and facts["usable"] is False and facts["nvcc"] == ""
+    assert "CUDA toolkit is missing" in facts["reason"]
 
 
 def test_host_without_nvidia_gpu_reports_none(tmp_path, capsys):
