@@ -82,7 +82,8 @@ def test_converge_archives_wal_takes_a_full_backup_and_a_second_run_or_check_cha
 
 def test_destroyed_data_directory_is_restored_to_t_with_exactly_the_rows_up_to_t(pitr, capsys) -> None:
     engine, inventory = pitr
-    sql(engine, "CREATE TABLE ledger (id int PRIMARY KEY, note text NOT NULL)")
+    # No autovacuum on it: its commits would land after any T (the failed-restore test needs none after T).
+    sql(engine, "CREATE TABLE ledger (id int PRIMARY KEY, note text NOT NULL) WITH (autovacuum_enabled = off)")
     write_rows(engine, 1, 1000)
 
     start = time.monotonic()
@@ -120,7 +121,7 @@ def test_restore_before_the_first_backup_is_refused_and_changes_nothing(pitr) ->
     before = state(engine)
     done = mlopsctl("db", "restore", "--to", "2000-01-01 00:00:00", "--inventory", str(inventory))
     assert done.returncode != 0
-    assert "before the earliest restorable time" in done.stdout + done.stderr
+    assert "before the earliest restorable time" in " ".join((done.stdout + done.stderr).split())
     assert state(engine) == before
     assert on_db(engine, "ls", "/var/lib/postgresql/15").stdout.split() == ["main"]
 
@@ -140,3 +141,22 @@ def test_restore_latest_keeps_the_live_data_directory_aside(pitr, capsys) -> Non
     assert state(engine) == expected
     assert len(kept) == 1 and kept[0] in done.stdout
     assert on_db(engine, "test", "-f", f"/var/lib/postgresql/15/{kept[0]}/PG_VERSION").returncode == 0
+
+
+def test_a_restore_that_fails_puts_the_live_data_directory_back(pitr) -> None:
+    engine, inventory = pitr
+    write_rows(engine, 6001, 6010)
+    expected = state(engine)
+    archived_past(engine)
+    time.sleep(2)
+    # After the last archived commit and before now: no WAL reaches it, so PostgreSQL refuses to finish recovery.
+    t = sql(
+        engine, "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC' - interval '1 second', 'YYYY-MM-DD HH24:MI:SS')"
+    )
+    before = on_db(engine, "ls", "/var/lib/postgresql/15").stdout.split()
+    done = mlopsctl("db", "restore", "--to", t, "--inventory", str(inventory))
+    assert done.returncode != 0
+    output = " ".join((done.stdout + done.stderr).split())  # Ansible wraps long messages
+    assert "The previous data directory is back in place and PostgreSQL runs from it" in output
+    assert state(engine) == expected
+    assert on_db(engine, "ls", "/var/lib/postgresql/15").stdout.split() == before
