@@ -98,8 +98,8 @@ def test_destroyed_data_directory_is_restored_to_t_with_exactly_the_rows_up_to_t
     before_fault = state(engine)
     archived_past(engine)
 
-    # The fault: the server dies and its data directory is gone.
-    assert on_db(engine, "systemctl", "kill", "--signal=KILL", "postgresql@15-main").returncode == 0
+    # The fault: the data directory is deleted under the running server. (Not `systemctl kill` first: on cgroup v1
+    # hosts systemd inside a container can miss that the unit's processes are gone and wait an hour to stop it.)
     assert on_db(engine, "rm", "-rf", DATA_DIR).returncode == 0
 
     start = time.monotonic()
