@@ -5,12 +5,13 @@ import pytest
 from mlopsctl.config import ConfigError, load_config, parse_local, parse_publish, require_platform_groups
 
 
-def test_defaults_give_three_hosts_with_fixed_addresses(tmp_path: Path) -> None:
+def test_defaults_give_four_hosts_with_fixed_addresses(tmp_path: Path) -> None:
     cfg = load_config(tmp_path / "missing.toml")
     assert [(h.name, h.groups, h.ip) for h in cfg.hosts] == [
         ("db01", ("db",), "10.213.7.10"),
         ("air01", ("airflow",), "10.213.7.11"),
         ("client01", ("clients",), "10.213.7.12"),
+        ("bak01", ("backup",), "10.213.7.13"),
     ]
     assert cfg.host("air01").publish == ((8443, 443), (8080, 80))
     assert cfg.publish_address == "127.0.0.1"
@@ -18,7 +19,7 @@ def test_defaults_give_three_hosts_with_fixed_addresses(tmp_path: Path) -> None:
 
 def test_repository_config_is_valid(root: Path) -> None:
     cfg = load_config(root / "mlopsctl.toml")
-    assert {h.name for h in cfg.hosts} == {"db01", "air01", "client01"}
+    assert {h.name for h in cfg.hosts} == {"db01", "air01", "client01", "bak01"}
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ def test_inventory_groups_hosts_and_carries_ssh_endpoints_and_private_addresses(
     cfg = parse_local({}, tmp_path)
     inventory = build_inventory(list(cfg.hosts), endpoints(cfg))
     children = inventory["all"]["children"]
-    assert set(children) == {"db", "airflow", "clients"}
+    assert set(children) == {"db", "airflow", "clients", "backup"}
     assert children["db"]["hosts"] == {
         "db01": {"ansible_host": "127.0.0.1", "ansible_port": 40000, "mlops_private_ip": "10.213.7.10"}
     }

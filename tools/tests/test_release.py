@@ -217,7 +217,12 @@ def test_the_working_tree_installs_from_its_tarball(tmp_path: Path) -> None:
 
 
 def test_site_playbooks_use_the_installed_copy_and_site_yml_the_checkout(installed: Path, tmp_path: Path) -> None:
-    assert release.site_playbooks() == ["playbooks/foundation.yml", "playbooks/airflow.yml", "playbooks/dags.yml"]
+    assert release.site_playbooks() == [
+        "playbooks/foundation.yml",
+        "playbooks/backup.yml",
+        "playbooks/airflow.yml",
+        "playbooks/dags.yml",
+    ]
     # An installed copy without the airflow role: the playbooks must miss it, so they use the installed copy.
     broken = tmp_path / "collections"
     shutil.copytree(installed, broken, symlinks=True)

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from mlopsctl import k8s, secrets
+from mlopsctl import db, k8s, secrets
 from mlopsctl.bench import bench_site, site_report
 from mlopsctl.bench_dags import Api, bench_dag_delivery, dags_report
 from mlopsctl.bench_gpu import bench_gpu
@@ -344,13 +344,22 @@ def cmd_dags(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db(args: argparse.Namespace) -> int:
+    run = db.plan(args.action, args.type, args.to, args.latest, args.remove_old)
+    start = time.monotonic()
+    say(f"==> {run.title}")
+    ansible_playbook(args.root, args.inventory or local_inventory(args.root), run.playbook, run.args())
+    say(f"{run.title}: done in {time.monotonic() - start:.0f}s (the report is the last task's message above)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mlopsctl", description="Provision the ML data platform.")
     parser.add_argument("--root", type=Path, help="the checkout (default: found from the current directory)")
     parser.add_argument("--config", type=Path, help="settings file (default: ROOT/mlopsctl.toml)")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    hosts = sub.add_parser("hosts", help="local test hosts db01, air01, client01 as systemd containers")
+    hosts = sub.add_parser("hosts", help="local test hosts db01, air01, client01, bak01 as systemd containers")
     hosts.add_argument("action", choices=("up", "down"))
     hosts.add_argument("--purge-image", action="store_true", help="with down: also remove the cached base image")
     hosts.add_argument(
@@ -433,6 +442,17 @@ def build_parser() -> argparse.ArgumentParser:
     dags.add_argument("--report", type=Path, help="with --target k8s deploy: dotenv file for the rollback job")
     dags.add_argument("--dags-python", type=Path, help="with --target k8s: Python of .venv-dags (default)")
     dags.set_defaults(func=cmd_dags)
+
+    dbc = sub.add_parser("db", help="PostgreSQL backup now, or point-in-time restore (pgBackRest, the backup host)")
+    dbc.add_argument("action", choices=db.ACTIONS)
+    dbc.add_argument("--inventory", type=Path, help="inventory (default: the local hosts)")
+    dbc.add_argument("--type", choices=db.BACKUP_TYPES, help="backup: full (default), diff or incr")
+    dbc.add_argument(
+        "--to", metavar="TIMESTAMP", help=f"restore: this time, ISO 8601, UTC without offset ({db.TIME_EXAMPLE})"
+    )
+    dbc.add_argument("--latest", action="store_true", help="restore: the newest state the WAL archive holds")
+    dbc.add_argument("--remove-old", action="store_true", help="restore: delete the set-aside data directory once up")
+    dbc.set_defaults(func=cmd_db)
     return parser
 
 

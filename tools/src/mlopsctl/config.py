@@ -19,6 +19,7 @@ DEFAULT_HOSTS: dict[str, dict[str, Any]] = {
     "db01": {"groups": ["db"], "publish": []},
     "air01": {"groups": ["airflow"], "publish": ["8443:443", "8080:80"]},
     "client01": {"groups": ["clients"], "publish": []},
+    "bak01": {"groups": ["backup"], "publish": []},
 }
 
 

@@ -1,0 +1,80 @@
+"""`mlopsctl db backup|restore`: pgBackRest through playbooks/db-backup.yml and db-restore.yml, with every argument
+checked before anything runs on the hosts."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from mlopsctl.config import ConfigError
+
+ACTIONS = ("backup", "restore")
+BACKUP_TYPES = ("full", "diff", "incr")
+PLAYBOOKS = {"backup": "playbooks/db-backup.yml", "restore": "playbooks/db-restore.yml"}
+TIME_EXAMPLE = "2026-01-31 13:45:00+01:00"
+
+
+def parse_target(text: str, now: datetime | None = None) -> str:
+    """An ISO 8601 time (UTC when it has no offset) as PostgreSQL's recovery target: 'YYYY-MM-DD HH:MM:SS.ffffff+00:00'.
+    A time in the future is refused: no WAL reaches it, and recovery would stop short of it."""
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ConfigError(
+            f"db restore: --to {text!r} is not a time; write it like {TIME_EXAMPLE!r} (ISO 8601; UTC without an offset)"
+        ) from None
+    when = (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
+    now = now or datetime.now(UTC)
+    if when > now:
+        raise ConfigError(
+            f"db restore: --to {when:%Y-%m-%d %H:%M:%S} UTC is in the future (now {now:%Y-%m-%d %H:%M:%S} UTC); "
+            "use --latest for the newest state the archive holds"
+        )
+    return when.isoformat(sep=" ", timespec="microseconds")
+
+
+@dataclass(frozen=True)
+class DbRun:
+    """What `mlopsctl db` runs: a playbook, its extra vars and a line saying what it does."""
+
+    playbook: str
+    extra_vars: dict[str, object]
+    title: str
+
+    def args(self) -> list[str]:
+        return ["-e", json.dumps(self.extra_vars)]
+
+
+def plan(
+    action: str,
+    backup_type: str | None = None,
+    to: str | None = None,
+    latest: bool = False,
+    remove_old: bool = False,
+    now: datetime | None = None,
+) -> DbRun:
+    """Check the combination of arguments and build the playbook run; nothing has changed when this raises."""
+    if action not in ACTIONS:
+        raise ConfigError(f"db: unknown action {action!r}; known: {', '.join(ACTIONS)}")
+    if action == "backup":
+        if to is not None or latest or remove_old:
+            raise ConfigError("db backup: --to, --latest and --remove-old belong to `mlopsctl db restore`")
+        kind = backup_type or "full"
+        if kind not in BACKUP_TYPES:
+            raise ConfigError(f"db backup: --type {kind!r} is not one of {', '.join(BACKUP_TYPES)}")
+        return DbRun(PLAYBOOKS[action], {"pgbackrest_backup_type": kind}, f"{kind} backup of the database host")
+    if backup_type is not None:
+        raise ConfigError("db restore: --type belongs to `mlopsctl db backup`")
+    if (to is None) == (not latest):
+        raise ConfigError("db restore: say what to restore to, either --to TIMESTAMP or --latest (not both)")
+    now = now or datetime.now(UTC)
+    target = "latest" if latest else parse_target(to or "", now)
+    extra: dict[str, object] = {
+        "pgbackrest_restore_target": target,
+        # The set-aside data directory's suffix is decided here, so it can be named in the final report.
+        "pgbackrest_restore_stamp": f"{now:%Y%m%dT%H%M%SZ}",
+        "pgbackrest_restore_remove_old": remove_old,
+    }
+    title = "restore to the end of the archived WAL" if latest else f"point-in-time restore to {target}"
+    return DbRun(PLAYBOOKS[action], extra, title)

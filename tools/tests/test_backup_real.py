@@ -1,0 +1,162 @@
+"""Backups and point-in-time restore on fresh local hosts (a PostgreSQL host and a backup host): the fault of a
+destroyed data directory, restored to a time T with exactly the rows committed up to T. Minutes long:
+`tools/run-tests.sh platform`. Prints its figures (rows, durations); nothing is asserted about time."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import time
+
+import pytest
+from conftest import hosts_config
+from test_platform_real import mlopsctl, playbook
+
+from mlopsctl.engine import Engine, detect_engine
+from mlopsctl.hosts import hosts_down, hosts_up
+
+pytestmark = [pytest.mark.platform]
+
+DB, BAK = "pitrdb01", "pitrbak01"
+DATA_DIR = "/var/lib/postgresql/15/main"
+# The platform's db play without Airflow hosts: no client networks to allow.
+NO_CLIENTS = json.dumps({"postgresql_hba_entries": []})
+
+
+@pytest.fixture(scope="module")
+def pitr(tmp_path_factory: pytest.TempPathFactory):
+    base = tmp_path_factory.mktemp("pitr")
+    cfg = hosts_config(base, "mlopspitr", "10.213.96.0/24", {DB: {"groups": ["db"]}, BAK: {"groups": ["backup"]}})
+    engine = detect_engine("auto")
+    inventory = base / "inventory/hosts.yml"
+    hosts_up(engine, cfg, inventory, base / "logs")
+    yield engine, inventory
+    hosts_down(engine, cfg, inventory)
+
+
+def sql(engine: Engine, query: str) -> str:
+    cmd = engine.cmd("exec", DB, "runuser", "-u", "postgres", "--", "psql", "-d", "dwh", "-v", "ON_ERROR_STOP=1")
+    return subprocess.run([*cmd, "-tAc", query], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def on_db(engine: Engine, *argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(engine.cmd("exec", DB, *argv), capture_output=True, text=True)
+
+
+def write_rows(engine: Engine, first: int, last: int) -> None:
+    sql(engine, f"INSERT INTO ledger (id, note) SELECT g, md5(g::text) FROM generate_series({first}, {last}) g")
+
+
+def state(engine: Engine) -> tuple[int, str]:
+    """Rows and a checksum of all of them, in id order."""
+    row = sql(engine, "SELECT count(*), md5(coalesce(string_agg(note, ',' ORDER BY id), '')) FROM ledger")
+    count, digest = row.split("|")
+    return int(count), digest
+
+
+def archived_past(engine: Engine) -> None:
+    """Closes the current WAL segment and waits until the archiver has pushed it to the backup host."""
+    segment = sql(engine, "SELECT pg_walfile_name(pg_switch_wal())")
+    for _ in range(60):
+        if sql(engine, "SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver") >= segment:
+            return
+        time.sleep(1)
+    raise AssertionError(f"WAL segment {segment} was not archived within 60 s")
+
+
+def test_converge_archives_wal_takes_a_full_backup_and_a_second_run_or_check_changes_nothing(pitr) -> None:
+    engine, inventory = pitr
+    assert playbook(inventory, "playbooks/db.yml", "-e", NO_CLIENTS).returncode == 0
+    done = playbook(inventory, "playbooks/backup.yml", "-e", NO_CLIENTS)
+    assert done.returncode == 0
+    assert sql(engine, "SHOW archive_mode") == "on"
+    again = playbook(inventory, "playbooks/backup.yml", "-e", NO_CLIENTS)
+    assert again.returncode == 0
+    check = playbook(inventory, "playbooks/backup.yml", "--check", "--diff", "-e", NO_CLIENTS)
+    assert check.returncode == 0
+    for done in (again, check):
+        recap = dict(re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", done.stdout, re.MULTILINE))
+        assert recap == {DB: "0", BAK: "0"}, recap
+
+
+def test_destroyed_data_directory_is_restored_to_t_with_exactly_the_rows_up_to_t(pitr, capsys) -> None:
+    engine, inventory = pitr
+    # No autovacuum on it: its commits would land after any T (the failed-restore test needs none after T).
+    sql(engine, "CREATE TABLE ledger (id int PRIMARY KEY, note text NOT NULL) WITH (autovacuum_enabled = off)")
+    write_rows(engine, 1, 1000)
+
+    start = time.monotonic()
+    assert mlopsctl("db", "backup", "--type", "full", "--inventory", str(inventory)).returncode == 0
+    backup_s = time.monotonic() - start
+
+    write_rows(engine, 1001, 1500)
+    at_t = state(engine)
+    t = sql(engine, "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')")
+    time.sleep(1)  # every later commit is strictly after T
+    write_rows(engine, 1501, 2200)
+    before_fault = state(engine)
+    archived_past(engine)
+
+    # The fault: the data directory is deleted under the running server. (Not `systemctl kill` first: on cgroup v1
+    # hosts systemd inside a container can miss that the unit's processes are gone and wait an hour to stop it.)
+    assert on_db(engine, "rm", "-rf", DATA_DIR).returncode == 0
+
+    start = time.monotonic()
+    done = mlopsctl("db", "restore", "--to", t, "--inventory", str(inventory))
+    restore_s = time.monotonic() - start
+    assert done.returncode == 0
+    restored = state(engine)
+    with capsys.disabled():
+        print(
+            f"\nPITR: {before_fault[0]} rows before the fault, {at_t[0]} committed up to T={t} UTC, "
+            f"{restored[0]} after `mlopsctl db restore --to T`; full backup {backup_s:.1f}s, restore {restore_s:.1f}s"
+        )
+    assert restored == at_t
+    assert sql(engine, "SELECT pg_is_in_recovery()") == "f"
+
+
+def test_restore_before_the_first_backup_is_refused_and_changes_nothing(pitr) -> None:
+    engine, inventory = pitr
+    before = state(engine)
+    done = mlopsctl("db", "restore", "--to", "2000-01-01 00:00:00", "--inventory", str(inventory))
+    assert done.returncode != 0
+    assert "before the earliest restorable time" in " ".join((done.stdout + done.stderr).split())
+    assert state(engine) == before
+    assert on_db(engine, "ls", "/var/lib/postgresql/15").stdout.split() == ["main"]
+
+
+def test_restore_latest_keeps_the_live_data_directory_aside(pitr, capsys) -> None:
+    engine, inventory = pitr
+    write_rows(engine, 5001, 5010)
+    expected = state(engine)
+    archived_past(engine)
+    start = time.monotonic()
+    done = mlopsctl("db", "restore", "--latest", "--inventory", str(inventory))
+    restore_s = time.monotonic() - start
+    assert done.returncode == 0
+    kept = [n for n in on_db(engine, "ls", "/var/lib/postgresql/15").stdout.split() if n.startswith("main.before-")]
+    with capsys.disabled():
+        print(f"\nrestore --latest: {state(engine)[0]} rows (expected {expected[0]}) in {restore_s:.1f}s; kept {kept}")
+    assert state(engine) == expected
+    assert len(kept) == 1 and kept[0] in done.stdout
+    assert on_db(engine, "test", "-f", f"/var/lib/postgresql/15/{kept[0]}/PG_VERSION").returncode == 0
+
+
+def test_a_restore_that_fails_puts_the_live_data_directory_back(pitr) -> None:
+    engine, inventory = pitr
+    write_rows(engine, 6001, 6010)
+    expected = state(engine)
+    archived_past(engine)
+    time.sleep(2)
+    # After the last archived commit and before now: no WAL reaches it, so PostgreSQL refuses to finish recovery.
+    t = sql(
+        engine, "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC' - interval '1 second', 'YYYY-MM-DD HH24:MI:SS')"
+    )
+    before = on_db(engine, "ls", "/var/lib/postgresql/15").stdout.split()
+    done = mlopsctl("db", "restore", "--to", t, "--inventory", str(inventory))
+    assert done.returncode != 0
+    output = " ".join((done.stdout + done.stderr).split())  # Ansible wraps long messages
+    assert "The previous data directory is back in place and PostgreSQL runs from it" in output
+    assert state(engine) == expected
+    assert on_db(engine, "ls", "/var/lib/postgresql/15").stdout.split() == before
