@@ -12,9 +12,12 @@ import shutil
 import ssl
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import ROOT, hosts_config
@@ -327,3 +330,84 @@ def test_gitlab_lint_stage_fails_on_a_dag_with_a_syntax_error(repo_copy: Path) -
         (repo_copy / "dags/broken.py").unlink()
     assert done.returncode != 0
     assert "broken.py" in done.stdout and "FAIL" in done.stdout
+
+
+EVERY_MINUTE_DAG = """
+from datetime import datetime
+
+from airflow.sdk import dag, task
+
+
+@dag(schedule="* * * * *", start_date=datetime(2026, 1, 1), catchup=False, tags=["restart"],
+     default_args={"owner": "platform-test", "retries": 1})
+def every_minute():
+    @task
+    def tick() -> str:
+        return "tick"
+
+    tick()
+
+
+every_minute()
+"""
+
+
+def api_call(base: Path, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    """One call to the Airflow API on the published HTTPS port, as the admin, verified with the platform CA."""
+    password = (base / "inventory/.secrets/airflow_admin_password").read_text().strip()
+    context = ssl.create_default_context(cafile=str(base / "inventory/.secrets/ca/ca.crt"))
+    login = urllib.request.Request(
+        f"{BASE_URL}/auth/token",
+        data=json.dumps({"username": "admin", "password": password}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(login, context=context, timeout=10) as answer:
+        token = json.load(answer)["access_token"]
+    request = urllib.request.Request(
+        f"{BASE_URL}{path}",
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        method=method,
+    )
+    with urllib.request.urlopen(request, context=context, timeout=10) as answer:
+        return json.load(answer)
+
+
+def wait_for(what: str, check: Any, timeout: float) -> float:
+    """Seconds until check() is true; fails with what was awaited after timeout."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        try:
+            if check():
+                return time.monotonic() - start
+        except (OSError, urllib.error.URLError, KeyError, ValueError):
+            pass  # the host is still booting
+        time.sleep(3)
+    pytest.fail(f"{what}: not within {timeout:.0f} s")
+
+
+def test_restarted_hosts_come_back_without_a_converge_and_the_schedule_runs_again(platform) -> None:
+    """Fault 3: db01 and air01 restarted; every service starts at boot and the scheduler goes on."""
+    engine, inventory, base = platform
+    source = dags_copy(base, "dags-restart", {"every_minute.py": EVERY_MINUTE_DAG})
+    assert mlopsctl("dags", "deploy", "--source", str(source), "--inventory", str(inventory)).returncode == 0
+    api_call(base, "PATCH", "/api/v2/dags/every_minute", {"is_paused": False})
+    restarted = datetime.now(UTC)
+    subprocess.run(engine.cmd("restart", "pdb01", "pair01"), check=True, capture_output=True)
+
+    def healthy() -> bool:
+        health = api_call(base, "GET", "/api/v2/monitor/health")
+        return all(health[part]["status"] == "healthy" for part in ("metadatabase", "scheduler", "triggerer"))
+
+    def scheduled_run_after_restart() -> bool:
+        runs = api_call(base, "GET", "/api/v2/dags/every_minute/dagRuns?order_by=-start_date&limit=5")["dag_runs"]
+        return any(
+            run["run_type"] == "scheduled"
+            and run["state"] == "success"
+            and datetime.fromisoformat(run["start_date"]) > restarted
+            for run in runs
+        )
+
+    back = wait_for("the health endpoint healthy again after the restart", healthy, 300)
+    ran = wait_for("a scheduled run that started after the restart succeeding", scheduled_run_after_restart, 240)
+    print(f"fault 3: healthy {back:.0f} s after the restart, a scheduled run succeeded {ran:.0f} s later")

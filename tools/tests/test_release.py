@@ -334,11 +334,11 @@ def test_a_role_from_the_installed_copy_converges_and_check_mode_predicts_it(
         planned = recap(playbook(installed, inventory, base, "--check"))
         assert planned["failed"] == 0 and planned["changed"] >= 2
 
-        # One part by its tag: only the settings check and that part run.
+        # One part by its tag: only the settings check (with its pg_strom decision) and that part run.
         (base / "vars.yml").write_text(yaml.safe_dump(ROLE_VARS))
         hba_only = playbook(installed, inventory, base, "--tags", "postgresql_hba")
         included = set(re.findall(r"included: \S+/tasks/(\w+)\.yml", hba_only))
-        assert included == {"preflight", "hba"}
+        assert included == {"preflight", "pg_strom_preflight", "hba"}
     finally:
         hosts_down(engine, cfg, inventory)
 
