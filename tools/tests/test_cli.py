@@ -101,3 +101,21 @@ def test_results_hint_reads_the_model_runs_on_the_db_host(tmp_path: Path) -> Non
     lines = results_hint(parse_local({}, tmp_path), "podman", "iris_training")
     assert "podman exec db01 runuser -u postgres -- psql -d dwh" in lines[1]
     assert "ml.model_runs" in lines[1]
+
+
+def test_arguments_after_double_dash_reach_ansible_playbook_wherever_options_stand(
+    root: Path, tmp_path: Path, monkeypatch
+) -> None:
+    seen: list[list[str]] = []
+    monkeypatch.setattr(
+        "mlopsctl.cli.secrets.rotate", lambda directory, name, run, extra: seen.append(extra) or tmp_path
+    )
+    argv = ["--root", str(root), "secrets", "rotate", "airflow_jwt_secret", "--inventory", str(tmp_path / "h.yml")]
+    assert main([*argv, "--", "-e", '{"x": 1}', "--check"]) == 0
+    assert seen == [["-e", '{"x": 1}', "--check"]]
+
+
+def test_arguments_after_double_dash_on_a_command_without_a_playbook_are_refused(root: Path, capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["--root", str(root), "docs", "--", "-e", "x=1"])
+    assert "this command runs none" in capsys.readouterr().err

@@ -395,14 +395,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     converge = sub.add_parser("converge", help="run site.yml against the local hosts (or --inventory)")
     converge.add_argument("--inventory", type=Path)
-    converge.add_argument("ansible_args", nargs="*", help="passed to ansible-playbook after --")
+    converge.add_argument("ansible_args", nargs="*", help=argparse.SUPPRESS)
     converge.set_defaults(func=cmd_converge)
 
     rotate = sub.add_parser("secrets", help="rotate a generated secret explicitly and converge the platform with it")
     rotate.add_argument("action", choices=("rotate",))
     rotate.add_argument("name", choices=tuple(secrets.ROTATABLE), help="the secret to replace")
     rotate.add_argument("--inventory", type=Path, help="inventory (default: the local hosts)")
-    rotate.add_argument("ansible_args", nargs="*", help="passed to ansible-playbook after --")
+    rotate.add_argument("ansible_args", nargs="*", help=argparse.SUPPRESS)
     rotate.set_defaults(func=cmd_secrets)
 
     up = sub.add_parser("up", help="hosts up, site.yml converged, the example DAG run once, access details printed")
@@ -457,7 +457,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Everything after `--` goes to ansible-playbook, wherever the command's own arguments and options stand.
+    passthrough = argv[argv.index("--") + 1 :] if "--" in argv else []
+    parser = build_parser()
+    args = parser.parse_args(argv[: len(argv) - len(passthrough) - 1] if "--" in argv else argv)
+    if passthrough:
+        if not hasattr(args, "ansible_args"):
+            parser.error("arguments after -- are passed to ansible-playbook; this command runs none")
+        args.ansible_args = [*args.ansible_args, *passthrough]
     try:
         args.root = (args.root or find_root(Path.cwd())).resolve()
         args.config = args.config or args.root / "mlopsctl.toml"
