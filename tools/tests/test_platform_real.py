@@ -127,20 +127,23 @@ def test_site_converges_and_the_example_dag_writes_its_results_to_postgresql(pla
     assert stats == "3|4|600"  # 3 classes x 4 features, 50 samples each
 
 
+def assert_nothing_changed(done: subprocess.CompletedProcess[str]) -> None:
+    recap = re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", done.stdout, re.MULTILINE)
+    assert recap and all(changed == "0" for _, changed in recap), recap
+
+
 def test_second_site_run_changes_nothing(platform) -> None:
     _, inventory, _ = platform
     done = playbook(inventory, "site.yml")
     assert done.returncode == 0
-    recap = re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", done.stdout, re.MULTILINE)
-    assert recap and all(changed == "0" for _, changed in recap), recap
+    assert_nothing_changed(done)
 
 
 def test_check_mode_on_the_converged_platform_changes_nothing_and_fails_nowhere(platform) -> None:
     _, inventory, _ = platform
     done = playbook(inventory, "site.yml", "--check", "--diff")
     assert done.returncode == 0
-    recap = re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", done.stdout, re.MULTILINE)
-    assert recap and all(changed == "0" for _, changed in recap), recap
+    assert_nothing_changed(done)
 
 
 def test_airflow_answers_over_https_only_verified_by_the_platform_ca(platform) -> None:
@@ -176,16 +179,21 @@ def airflow_cli(engine, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(engine.cmd("exec", "pair01", "airflow", *args), capture_output=True, text=True)
 
 
+def other_checkout(inventory: Path, directory: Path, *shared: str) -> Path:
+    """Another operator's inventory of the same hosts: the group_vars link and only the named .secrets/ parts."""
+    (directory / ".secrets").mkdir(parents=True)
+    shutil.copy(inventory, directory / "hosts.yml")
+    (directory / "group_vars").symlink_to(ROOT / "group_vars")
+    for part in shared:
+        shutil.copytree(inventory.parent / ".secrets" / part, directory / ".secrets" / part)
+    return directory
+
+
 def test_a_second_checkout_without_secrets_reads_them_back_and_changes_nothing(platform) -> None:
     """Another operator's checkout: their SSH access and the shared CA, none of the generated secrets."""
     engine, inventory, base = platform
     assert airflow_cli(engine, "variables", "set", "mlops_probe", "encrypted-before").returncode == 0
-    second = base / "second-checkout"
-    (second / ".secrets").mkdir(parents=True)
-    shutil.copy(inventory, second / "hosts.yml")
-    (second / "group_vars").symlink_to(ROOT / "group_vars")
-    for shared in ("ssh", "ca"):
-        shutil.copytree(inventory.parent / ".secrets" / shared, second / ".secrets" / shared)
+    second = other_checkout(inventory, base / "second-checkout", "ssh", "ca")
     done = playbook(second / "hosts.yml", "site.yml")
     assert done.returncode == 0
     # Only the control node's copies of the secrets are written; nothing on the hosts changes.
@@ -198,11 +206,7 @@ def test_a_second_checkout_without_secrets_reads_them_back_and_changes_nothing(p
 
 def test_a_second_checkout_without_the_platform_ca_stops_before_changing_anything(platform) -> None:
     _, inventory, base = platform
-    third = base / "third-checkout"
-    (third / ".secrets").mkdir(parents=True)
-    shutil.copy(inventory, third / "hosts.yml")
-    (third / "group_vars").symlink_to(ROOT / "group_vars")
-    shutil.copytree(inventory.parent / ".secrets" / "ssh", third / ".secrets" / "ssh")
+    third = other_checkout(inventory, base / "third-checkout", "ssh")
     done = playbook(third / "hosts.yml", "playbooks/db.yml")
     assert done.returncode != 0
     assert "signed by a platform CA that this control node does not have" in done.stdout
@@ -224,8 +228,7 @@ def test_a_certificate_within_its_renewal_window_is_renewed_by_one_rerun(platfor
     assert server_cert(engine) != before
     again = playbook(inventory, "site.yml")
     assert again.returncode == 0
-    recap = re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", again.stdout, re.MULTILINE)
-    assert recap and all(changed == "0" for _, changed in recap), recap
+    assert_nothing_changed(again)
 
 
 def test_the_fernet_key_rotates_and_what_it_encrypted_stays_readable(platform) -> None:

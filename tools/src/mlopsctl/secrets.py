@@ -7,10 +7,10 @@ unreadable: Airflow runs with "new,old", re-encrypts everything with the new key
 from __future__ import annotations
 
 import base64
-import secrets as random
 import string
 from collections.abc import Callable
 from pathlib import Path
+from secrets import choice
 
 from mlopsctl.config import ConfigError
 from mlopsctl.progress import CommandError, say
@@ -32,7 +32,7 @@ Runner = Callable[[str, list[str]], None]
 
 def new_value(length: int) -> str:
     """Letters and digits, as the password lookup makes them."""
-    return "".join(random.choice(ALPHABET) for _ in range(length))
+    return "".join(choice(ALPHABET) for _ in range(length))
 
 
 def fernet_key(seed: str) -> str:
