@@ -25,7 +25,10 @@ CASES = {
     "no_nvcc": {"gpu": NO_NVCC, "version": "16"},
     "no_nvcc_installed_on_request": {"gpu": NO_NVCC, "version": "16", "install": True},
     "no_gpu_install_asked": {"gpu": NO_GPU, "version": "16", "install": True},
+    "no_arrow_checksum": {"gpu": USABLE, "version": "16", "arrow_sha256": ""},
 }
+# Any pinned value will do: the preflight only asks whether one is set (get_url checks it against the download).
+ARROW_SHA256 = "0" * 64
 
 
 def run_preflight(tmp_path: Path, root: Path, mode: str) -> dict[str, dict]:
@@ -42,6 +45,7 @@ def run_preflight(tmp_path: Path, root: Path, mode: str) -> dict[str, dict]:
                 "_postgresql_pg_strom_preload": "$libdir/pg_strom",
                 "_postgresql_pg_strom_state_path": str(tmp_path / f"{name}.json"),
                 "postgresql_pg_strom_cuda_install": case.get("install", False),
+                "postgresql_pg_strom_arrow_apt_source_sha256": case.get("arrow_sha256", ARROW_SHA256),
             },
         }
         keep = {
@@ -83,6 +87,9 @@ def test_auto_enables_pg_strom_only_where_it_can_build(auto: dict[str, dict]) ->
     assert not auto["old_toolkit"]["enabled"]
     assert "CUDA toolkit 12.0.140 under /usr/local/cuda is older than 12.2" in auto["old_toolkit"]["blockers"][0]
     assert auto["no_nvcc"]["blockers"] == ["GPUs work, the CUDA toolkit is gone"]
+    # Nothing downloaded is run as root unverified: without a pinned Arrow source pg_strom waits, and says why.
+    assert not auto["no_arrow_checksum"]["enabled"]
+    assert "postgresql_pg_strom_arrow_apt_source_sha256" in auto["no_arrow_checksum"]["blockers"][0]
 
 
 def test_a_missing_toolkit_is_installed_only_when_asked_and_only_on_working_gpus(auto: dict[str, dict]) -> None:
@@ -97,6 +104,7 @@ def test_required_pg_strom_is_refused_with_the_reason_before_anything_changes(re
         "postgresql_14": "PostgreSQL 14 is older than 15",
         "old_toolkit": "CUDA toolkit 12.0.140",
         "no_nvcc": "the CUDA toolkit is gone",
+        "no_arrow_checksum": "no sha256 is pinned for the Apache Arrow apt source",
     }.items():
         message = required[case]["failed"]
         assert "postgresql_pg_strom is true but this host cannot run pg_strom" in message, message

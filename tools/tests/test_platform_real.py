@@ -169,6 +169,7 @@ SECRETS = (
     "postgresql_airflow_password",
     "postgresql_dwh_password",
     "airflow_admin_password",
+    "airflow_password_deployer",
     "airflow_jwt_secret",
     "airflow_api_secret_key",
     "airflow_fernet_seed",

@@ -135,6 +135,9 @@ def access_summary(root: Path, cfg: LocalConfig, inventory: Path) -> list[str]:
         lines.append(f"  certificate:  signed by the platform CA {secrets / 'ca/ca.crt'} (import it to trust it)")
         lines.append(f"  admin user:   {group_vars.get('airflow_admin_user', 'admin')}")
         lines.append(f"  password:     {secrets / 'airflow_admin_password'}  (generated; never printed)")
+        lines.append(
+            f"  DAG delivery: user deployer (role Deployer), password in {secrets / 'airflow_password_deployer'}"
+        )
     db_hosts = [h for h in cfg.hosts if "db" in h.groups]
     if db_hosts:
         lines.append(

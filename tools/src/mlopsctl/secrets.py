@@ -20,6 +20,7 @@ ROTATABLE = {
     "postgresql_airflow_password": ("postgresql_airflow_password", 32),
     "postgresql_dwh_password": ("postgresql_dwh_password", 32),
     "airflow_admin_password": ("airflow_admin_password", 24),
+    "airflow_password_deployer": ("airflow_password_deployer", 24),
     "airflow_jwt_secret": ("airflow_jwt_secret", 48),
     "airflow_api_secret_key": ("airflow_api_secret_key", 48),
     "airflow_fernet_key": ("airflow_fernet_seed", 32),
@@ -72,6 +73,6 @@ def rotate(secrets_dir: Path, name: str, run: Runner, extra: list[str]) -> Path:
             f"{exc} The new {name} is in {current} (the previous one in {previous}); run `mlopsctl converge` again "
             "to finish: the hosts take the new value on the next successful run."
         ) from exc
-    if name == "airflow_admin_password":
-        say("update MLOPS_AIRFLOW_ADMIN_PASSWORD in GitLab's CI/CD variables: deploy jobs log in with it")
+    if name == "airflow_password_deployer":
+        say("update MLOPS_AIRFLOW_DEPLOY_PASSWORD in GitLab's CI/CD variables: deploy jobs log in with it")
     return previous

@@ -30,8 +30,13 @@ def airflow_secrets(
     passwords_text: str = "",
     admin_user: str = "admin",
     dwh_conn_id: str = "postgres_dwh",
+    accounts_text: str = "",
 ) -> dict[str, str]:
-    """Secret name (as in the inventory's .secrets/) to the value the host runs with; absent when not found."""
+    """Secret name (as in the inventory's .secrets/) to the value the host runs with; absent when not found.
+
+    Account passwords come from the simple auth manager's passwords file and the airflow role's accounts.json:
+    the admin's is airflow_admin_password, every other account's airflow_password_<name>.
+    """
     cfg = configparser.ConfigParser(interpolation=None)
     try:
         cfg.read_string(cfg_text or "")
@@ -48,10 +53,13 @@ def airflow_secrets(
     try:
         connections = json.loads(connections_text) if connections_text else {}
         passwords = json.loads(passwords_text) if passwords_text else {}
+        accounts = json.loads(accounts_text) if accounts_text else {}
     except json.JSONDecodeError as exc:
         raise AnsibleFilterError(f"airflow_secrets: a JSON file on the host cannot be read: {exc}") from exc
     found["postgresql_dwh_password"] = connections.get(dwh_conn_id, {}).get("password")
-    found["airflow_admin_password"] = passwords.get(admin_user)
+    passwords.update({user["name"]: user.get("password") for user in accounts.get("users", []) if "name" in user})
+    for name, password in passwords.items():
+        found["airflow_admin_password" if name == admin_user else f"airflow_password_{name}"] = password
     return {name: value for name, value in found.items() if value}
 
 

@@ -63,3 +63,22 @@ def test_a_host_without_airflow_gives_nothing():
 def test_a_broken_connections_file_is_an_error_that_says_so():
     with pytest.raises(AnsibleError, match="JSON file on the host"):
         render("cfg | datatech.mlops.airflow_secrets('{broken')", cfg=cfg("pw", "x"))
+
+
+def test_fab_account_passwords_come_back_from_the_accounts_file_under_their_secret_names():
+    accounts = {
+        "roles": {"Deployer": {"DAGs": ["can_read"]}},
+        "users": [
+            {"name": "admin", "role": "Admin", "password": "admin-secret"},
+            {"name": "deployer", "role": "Deployer", "password": "deploy-secret"},
+            {"name": "ann", "role": "Viewer", "password": "ann-secret"},
+        ],
+    }
+    found = render(
+        "cfg | datatech.mlops.airflow_secrets('', '', 'admin', 'postgres_dwh', accounts)",
+        cfg=cfg("pw", "x"),
+        accounts=json.dumps(accounts),
+    )
+    assert found["airflow_admin_password"] == "admin-secret"
+    assert found["airflow_password_deployer"] == "deploy-secret"
+    assert found["airflow_password_ann"] == "ann-secret"
