@@ -328,7 +328,7 @@ def sample_manifests(tmp_path: Path) -> list[dict[str, Any]]:
     secrets = tmp_path / ".secrets"
     secrets.mkdir(exist_ok=True)
     for name in (
-        "postgresql_airflow_password",
+        "postgresql_airflow_k8s_password",
         "postgresql_dwh_password",
         "airflow_admin_password",
         "airflow_jwt_secret",
@@ -392,7 +392,8 @@ def test_metadata_connection_and_connections(tmp_path: Path) -> None:
     secrets = {m["metadata"]["name"]: m["stringData"] for m in sample_manifests(tmp_path) if m["kind"] == "Secret"}
     url = secrets["airflow-metadata"]["connection"]
     assert url == (
-        "postgresql://airflow:postgresql_airflow_password-p%40ss%2Fw0rd%3Ax@10.213.7.10:5432/airflow?sslmode=require"
+        "postgresql://airflow_k8s:postgresql_airflow_k8s_password-p%40ss%2Fw0rd%3Ax@10.213.7.10:5432/airflow_k8s"
+        "?sslmode=require"
     )
     dwh = json.loads(secrets["airflow-connections"]["postgres_dwh"])
     assert dwh["host"] == "10.213.7.10" and dwh["schema"] == "dwh" and dwh["extra"]["sslmode"] == "require"
@@ -416,7 +417,7 @@ def test_secrets_refuse_bad_settings_and_missing_passwords(tmp_path: Path) -> No
         k8s.platform_manifests(ROOT, tmp_path, "10.0.0.1", "on", "https://x/y.git", "t")
     with pytest.raises(ConfigError, match="must be https://"):
         k8s.platform_manifests(ROOT, tmp_path, "10.0.0.1", "require", "git@x:y.git", "t")
-    with pytest.raises(ConfigError, match="postgresql_airflow_password is missing: converge db01"):
+    with pytest.raises(ConfigError, match="postgresql_airflow_k8s_password is missing: converge db01"):
         k8s.platform_manifests(ROOT, tmp_path, "10.0.0.1", "verify-full", "https://x/y.git", "t")
 
 
@@ -596,7 +597,7 @@ def test_secrets_from_the_cluster_outputs(tmp_path: Path) -> None:
     env = {"MLOPS_DAGS_GIT_TOKEN": "glpat-x", "MLOPS_REGISTRY_USER": "deploy", "MLOPS_REGISTRY_PASSWORD": "t"}
     manifests = {m["metadata"]["name"]: m for m in k8s.secrets_from_outputs(tmp_path, outputs, env, "verify-full")}
     assert manifests["airflow-metadata"]["stringData"]["connection"].endswith(
-        "@10.213.7.10:5432/airflow?sslmode=verify-full"
+        "@10.213.7.10:5432/airflow_k8s?sslmode=verify-full"
     )
     git = json.loads(manifests["airflow-connections"]["stringData"]["mlops_git"])
     assert git["host"] == "https://gitlab.example.com/ml/mlops-platform.git" and git["password"] == "glpat-x"
