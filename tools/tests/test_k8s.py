@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import gzip
 import io
 import json
 import os
@@ -314,7 +315,37 @@ SAMPLE = {
     "tls_secret": "airflow-tls",
     "service": "airflow-api-server",
     "port": "8080",
+    "admin_cidrs": '["198.51.100.0/24", "203.0.113.7/32"]',  # jsonencode(var.admin_cidrs)
 }
+ADMIN_CIDRS = ["198.51.100.0/24", "203.0.113.7/32"]
+# The CRD schemas of the pinned Envoy Gateway chart (v1.7.4, whose CRDs Terraform installs): Gateway API's GatewayClass,
+# Gateway and HTTPRoute (v1) and Envoy Gateway's EnvoyProxy and SecurityPolicy (v1alpha1), each version's
+# openAPIV3Schema as in charts/gateway-helm/crds/ at that tag (the file names its commit).
+CRD_SCHEMAS = Path(__file__).parent / "fixtures/envoy-gateway-v1.7.4-crd-schemas.json.gz"
+
+
+def crd_schemas() -> dict[str, Any]:
+    return json.loads(gzip.decompress(CRD_SCHEMAS.read_bytes()))["schemas"]
+
+
+def strict(schema: Any) -> Any:
+    """The CRD schema as `kubectl apply --validate=strict` applies it: an object refuses fields it does not list."""
+    if isinstance(schema, list):
+        return [strict(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    result = {key: strict(value) for key, value in schema.items()}
+    listed = "properties" in schema and "additionalProperties" not in schema
+    if listed and not schema.get("x-kubernetes-preserve-unknown-fields"):
+        result["additionalProperties"] = False
+    return result
+
+
+def validate_crd(document: dict[str, Any]) -> None:
+    """A custom resource against its CRD's schema (CEL rules, x-kubernetes-validations, are not evaluated here)."""
+    group_version = document["apiVersion"]
+    schema = crd_schemas()[f"{group_version}/{document['kind']}"]
+    jsonschema.Draft7Validator(strict(schema)).validate(document)
 
 
 def render(name: str) -> dict[str, Any]:
@@ -361,18 +392,60 @@ def test_every_manifest_file_is_valid_kubernetes_or_a_gateway_api_resource() -> 
         if path == VALUES:
             continue
         documents.append(render(path.name) if path.suffix == ".tftpl" else yaml.safe_load(path.read_text()))
-    assert len(documents) >= 5
-    gateway_api = 0
+    assert len(documents) >= 7
+    custom = 0
     for document in documents:
-        if document["apiVersion"].startswith("gateway.networking.k8s.io/"):
+        if document["apiVersion"].startswith(("gateway.networking.k8s.io/", "gateway.envoyproxy.io/")):
             # kubernetes-validate ships only core Kubernetes schemas: it must say so, not pass silently.
             with pytest.raises(kubernetes_validate.SchemaNotFoundError):
                 kubernetes_validate.validate(document, KUBE_VERSION, strict=True)
-            assert document["apiVersion"] == "gateway.networking.k8s.io/v1"
-            gateway_api += 1
+            validate_crd(document)
+            custom += 1
         else:
             kubernetes_validate.validate(document, KUBE_VERSION, strict=True)
-    assert gateway_api == 4
+    assert custom == 6
+
+
+def test_the_crd_schemas_refuse_what_the_gateway_manifests_must_not_use() -> None:
+    proxy = render("envoyproxy.yaml.tftpl")
+    proxy["spec"]["provider"]["kubernetes"]["envoyService"]["loadBalancerSourceRange"] = ADMIN_CIDRS  # a typo
+    policy = render("securitypolicy.yaml.tftpl")
+    policy["spec"]["authorization"]["defaultAction"] = "Refuse"
+    gateway = render("gateway.yaml.tftpl")
+    gateway["spec"]["infrastructure"]["parametersRef"].pop("kind")
+    for broken in (proxy, policy, gateway):
+        with pytest.raises(jsonschema.ValidationError):
+            validate_crd(broken)
+
+
+def test_gateway_is_reachable_from_the_admin_cidrs_only() -> None:
+    """Two layers: the Envoy Service's cloud load balancer admits only var.admin_cidrs, and Envoy refuses (403) any
+    request from another address (the client address is kept: externalTrafficPolicy Local)."""
+    gateway = render("gateway.yaml.tftpl")
+    proxy = render("envoyproxy.yaml.tftpl")
+    policy = render("securitypolicy.yaml.tftpl")
+    ref = gateway["spec"]["infrastructure"]["parametersRef"]
+    assert ref == {"group": "gateway.envoyproxy.io", "kind": "EnvoyProxy", "name": proxy["metadata"]["name"]}
+    assert proxy["metadata"]["namespace"] == gateway["metadata"]["namespace"]
+    service = proxy["spec"]["provider"]["kubernetes"]["envoyService"]
+    assert proxy["spec"]["provider"]["type"] == "Kubernetes"
+    assert service["type"] == "LoadBalancer" and service["externalTrafficPolicy"] == "Local"
+    assert service["loadBalancerSourceRanges"] == ADMIN_CIDRS
+    (target,) = policy["spec"]["targetRefs"]
+    assert target == {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": gateway["metadata"]["name"]}
+    assert policy["metadata"]["namespace"] == gateway["metadata"]["namespace"]
+    authorization = policy["spec"]["authorization"]
+    assert authorization["defaultAction"] == "Deny"
+    assert authorization["rules"] == [
+        {"name": "admin-cidrs", "action": "Allow", "principal": {"clientCIDRs": ADMIN_CIDRS}}
+    ]
+    # Terraform renders both from var.admin_cidrs, and makes the EnvoyProxy before the Gateway that names it.
+    gateway_tf = (K8S_ROOT / "gateway.tf").read_text()
+    assert re.search(r"^\s+admin_cidrs\s+=\s+jsonencode\(var\.admin_cidrs\)$", gateway_tf, re.M)
+    manifests = tf_resources("kubernetes_manifest")
+    assert "kubernetes_manifest.envoy_proxy" in [unq(d) for d in manifests["gateway"]["depends_on"]]
+    assert "securitypolicy.yaml.tftpl" in unq(manifests["admin_cidrs_only"]["manifest"])
+    assert "envoyproxy.yaml.tftpl" in unq(manifests["envoy_proxy"]["manifest"])
 
 
 def test_kubernetes_validate_rejects_a_broken_secret(tmp_path: Path) -> None:

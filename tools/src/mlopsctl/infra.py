@@ -157,7 +157,7 @@ def inventory_from_outputs(outputs: dict[str, Any], source: str = "terraform out
 
 def _admit_k8s_nodes(groups: dict[str, dict[str, Any]], cidr: Any, source: str) -> None:
     """A root with a Kubernetes cluster: db01 gets the cluster's own metadata database and user, which pg_hba admits
-    from the node subnet only, and admits the subnet to the data warehouse besides the Airflow hosts (group_vars/db.yml).
+    from the node subnet only, and admits the subnet to the data warehouse besides the Airflow hosts (db.yml).
 
     Host variables of the inventory file outrank group_vars/, so these replace all.yml's and db.yml's defaults."""
     try:
