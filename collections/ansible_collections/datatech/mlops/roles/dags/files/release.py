@@ -134,6 +134,7 @@ def move_bundle(name: str, repo: Path, ref: str, commit: str, history: list[str]
         ["git", "--git-dir", str(repo), "rev-parse", "-q", "--verify", f"refs/heads/{ref}"],
         capture_output=True,
         text=True,
+        check=False,  # no branch yet: the first deploy creates it
     ).stdout.strip()
     git(repo, "update-ref", f"refs/heads/{ref}", commit, before)
     # A tracking clone Airflow made while the branch did not exist yet never fetches it (it fails to check the branch
