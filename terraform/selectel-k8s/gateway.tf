@@ -30,6 +30,8 @@ locals {
     tls_secret = kubernetes_secret_v1.gateway_tls.metadata[0].name
     service    = "airflow-api-server"
     port       = 8080
+    # A YAML flow list (JSON), for the EnvoyProxy's loadBalancerSourceRanges and the SecurityPolicy's clientCIDRs.
+    admin_cidrs = jsonencode(var.admin_cidrs)
   }
 }
 
@@ -40,9 +42,20 @@ resource "kubernetes_manifest" "gateway_class" {
   depends_on = [helm_release.envoy_gateway]
 }
 
+# Created before the Gateway that names it, so Envoy's Service never exists without the admin CIDRs.
+resource "kubernetes_manifest" "envoy_proxy" {
+  manifest   = yamldecode(templatefile("${path.module}/../../k8s/gateway/envoyproxy.yaml.tftpl", local.gateway_vars))
+  depends_on = [helm_release.envoy_gateway]
+}
+
 resource "kubernetes_manifest" "gateway" {
   manifest   = yamldecode(templatefile("${path.module}/../../k8s/gateway/gateway.yaml.tftpl", local.gateway_vars))
-  depends_on = [kubernetes_manifest.gateway_class]
+  depends_on = [kubernetes_manifest.gateway_class, kubernetes_manifest.envoy_proxy]
+}
+
+resource "kubernetes_manifest" "admin_cidrs_only" {
+  manifest   = yamldecode(templatefile("${path.module}/../../k8s/gateway/securitypolicy.yaml.tftpl", local.gateway_vars))
+  depends_on = [kubernetes_manifest.gateway]
 }
 
 resource "kubernetes_manifest" "route_api" {

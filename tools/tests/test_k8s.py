@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import gzip
 import io
 import json
 import os
@@ -314,7 +315,37 @@ SAMPLE = {
     "tls_secret": "airflow-tls",
     "service": "airflow-api-server",
     "port": "8080",
+    "admin_cidrs": '["198.51.100.0/24", "203.0.113.7/32"]',  # jsonencode(var.admin_cidrs)
 }
+ADMIN_CIDRS = ["198.51.100.0/24", "203.0.113.7/32"]
+# The CRD schemas of the pinned Envoy Gateway chart (v1.7.4, whose CRDs Terraform installs): Gateway API's GatewayClass,
+# Gateway and HTTPRoute (v1) and Envoy Gateway's EnvoyProxy and SecurityPolicy (v1alpha1), each version's
+# openAPIV3Schema as in charts/gateway-helm/crds/ at that tag (the file names its commit).
+CRD_SCHEMAS = Path(__file__).parent / "fixtures/envoy-gateway-v1.7.4-crd-schemas.json.gz"
+
+
+def crd_schemas() -> dict[str, Any]:
+    return json.loads(gzip.decompress(CRD_SCHEMAS.read_bytes()))["schemas"]
+
+
+def strict(schema: Any) -> Any:
+    """The CRD schema as `kubectl apply --validate=strict` applies it: an object refuses fields it does not list."""
+    if isinstance(schema, list):
+        return [strict(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    result = {key: strict(value) for key, value in schema.items()}
+    listed = "properties" in schema and "additionalProperties" not in schema
+    if listed and not schema.get("x-kubernetes-preserve-unknown-fields"):
+        result["additionalProperties"] = False
+    return result
+
+
+def validate_crd(document: dict[str, Any]) -> None:
+    """A custom resource against its CRD's schema (CEL rules, x-kubernetes-validations, are not evaluated here)."""
+    group_version = document["apiVersion"]
+    schema = crd_schemas()[f"{group_version}/{document['kind']}"]
+    jsonschema.Draft7Validator(strict(schema)).validate(document)
 
 
 def render(name: str) -> dict[str, Any]:
@@ -328,7 +359,7 @@ def sample_manifests(tmp_path: Path) -> list[dict[str, Any]]:
     secrets = tmp_path / ".secrets"
     secrets.mkdir(exist_ok=True)
     for name in (
-        "postgresql_airflow_password",
+        "postgresql_airflow_k8s_password",
         "postgresql_dwh_password",
         "airflow_admin_password",
         "airflow_jwt_secret",
@@ -361,18 +392,60 @@ def test_every_manifest_file_is_valid_kubernetes_or_a_gateway_api_resource() -> 
         if path == VALUES:
             continue
         documents.append(render(path.name) if path.suffix == ".tftpl" else yaml.safe_load(path.read_text()))
-    assert len(documents) >= 5
-    gateway_api = 0
+    assert len(documents) >= 7
+    custom = 0
     for document in documents:
-        if document["apiVersion"].startswith("gateway.networking.k8s.io/"):
+        if document["apiVersion"].startswith(("gateway.networking.k8s.io/", "gateway.envoyproxy.io/")):
             # kubernetes-validate ships only core Kubernetes schemas: it must say so, not pass silently.
             with pytest.raises(kubernetes_validate.SchemaNotFoundError):
                 kubernetes_validate.validate(document, KUBE_VERSION, strict=True)
-            assert document["apiVersion"] == "gateway.networking.k8s.io/v1"
-            gateway_api += 1
+            validate_crd(document)
+            custom += 1
         else:
             kubernetes_validate.validate(document, KUBE_VERSION, strict=True)
-    assert gateway_api == 4
+    assert custom == 6
+
+
+def test_the_crd_schemas_refuse_what_the_gateway_manifests_must_not_use() -> None:
+    proxy = render("envoyproxy.yaml.tftpl")
+    proxy["spec"]["provider"]["kubernetes"]["envoyService"]["loadBalancerSourceRange"] = ADMIN_CIDRS  # a typo
+    policy = render("securitypolicy.yaml.tftpl")
+    policy["spec"]["authorization"]["defaultAction"] = "Refuse"
+    gateway = render("gateway.yaml.tftpl")
+    gateway["spec"]["infrastructure"]["parametersRef"].pop("kind")
+    for broken in (proxy, policy, gateway):
+        with pytest.raises(jsonschema.ValidationError):
+            validate_crd(broken)
+
+
+def test_gateway_is_reachable_from_the_admin_cidrs_only() -> None:
+    """Two layers: the Envoy Service's cloud load balancer admits only var.admin_cidrs, and Envoy refuses (403) any
+    request from another address (the client address is kept: externalTrafficPolicy Local)."""
+    gateway = render("gateway.yaml.tftpl")
+    proxy = render("envoyproxy.yaml.tftpl")
+    policy = render("securitypolicy.yaml.tftpl")
+    ref = gateway["spec"]["infrastructure"]["parametersRef"]
+    assert ref == {"group": "gateway.envoyproxy.io", "kind": "EnvoyProxy", "name": proxy["metadata"]["name"]}
+    assert proxy["metadata"]["namespace"] == gateway["metadata"]["namespace"]
+    service = proxy["spec"]["provider"]["kubernetes"]["envoyService"]
+    assert proxy["spec"]["provider"]["type"] == "Kubernetes"
+    assert service["type"] == "LoadBalancer" and service["externalTrafficPolicy"] == "Local"
+    assert service["loadBalancerSourceRanges"] == ADMIN_CIDRS
+    (target,) = policy["spec"]["targetRefs"]
+    assert target == {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": gateway["metadata"]["name"]}
+    assert policy["metadata"]["namespace"] == gateway["metadata"]["namespace"]
+    authorization = policy["spec"]["authorization"]
+    assert authorization["defaultAction"] == "Deny"
+    assert authorization["rules"] == [
+        {"name": "admin-cidrs", "action": "Allow", "principal": {"clientCIDRs": ADMIN_CIDRS}}
+    ]
+    # Terraform renders both from var.admin_cidrs, and makes the EnvoyProxy before the Gateway that names it.
+    gateway_tf = (K8S_ROOT / "gateway.tf").read_text()
+    assert re.search(r"^\s+admin_cidrs\s+=\s+jsonencode\(var\.admin_cidrs\)$", gateway_tf, re.M)
+    manifests = tf_resources("kubernetes_manifest")
+    assert "kubernetes_manifest.envoy_proxy" in [unq(d) for d in manifests["gateway"]["depends_on"]]
+    assert "securitypolicy.yaml.tftpl" in unq(manifests["admin_cidrs_only"]["manifest"])
+    assert "envoyproxy.yaml.tftpl" in unq(manifests["envoy_proxy"]["manifest"])
 
 
 def test_kubernetes_validate_rejects_a_broken_secret(tmp_path: Path) -> None:
@@ -392,7 +465,8 @@ def test_metadata_connection_and_connections(tmp_path: Path) -> None:
     secrets = {m["metadata"]["name"]: m["stringData"] for m in sample_manifests(tmp_path) if m["kind"] == "Secret"}
     url = secrets["airflow-metadata"]["connection"]
     assert url == (
-        "postgresql://airflow:postgresql_airflow_password-p%40ss%2Fw0rd%3Ax@10.213.7.10:5432/airflow?sslmode=require"
+        "postgresql://airflow_k8s:postgresql_airflow_k8s_password-p%40ss%2Fw0rd%3Ax@10.213.7.10:5432/airflow_k8s"
+        "?sslmode=require"
     )
     dwh = json.loads(secrets["airflow-connections"]["postgres_dwh"])
     assert dwh["host"] == "10.213.7.10" and dwh["schema"] == "dwh" and dwh["extra"]["sslmode"] == "require"
@@ -416,7 +490,7 @@ def test_secrets_refuse_bad_settings_and_missing_passwords(tmp_path: Path) -> No
         k8s.platform_manifests(ROOT, tmp_path, "10.0.0.1", "on", "https://x/y.git", "t")
     with pytest.raises(ConfigError, match="must be https://"):
         k8s.platform_manifests(ROOT, tmp_path, "10.0.0.1", "require", "git@x:y.git", "t")
-    with pytest.raises(ConfigError, match="postgresql_airflow_password is missing: converge db01"):
+    with pytest.raises(ConfigError, match="postgresql_airflow_k8s_password is missing: converge db01"):
         k8s.platform_manifests(ROOT, tmp_path, "10.0.0.1", "verify-full", "https://x/y.git", "t")
 
 
@@ -596,7 +670,7 @@ def test_secrets_from_the_cluster_outputs(tmp_path: Path) -> None:
     env = {"MLOPS_DAGS_GIT_TOKEN": "glpat-x", "MLOPS_REGISTRY_USER": "deploy", "MLOPS_REGISTRY_PASSWORD": "t"}
     manifests = {m["metadata"]["name"]: m for m in k8s.secrets_from_outputs(tmp_path, outputs, env, "verify-full")}
     assert manifests["airflow-metadata"]["stringData"]["connection"].endswith(
-        "@10.213.7.10:5432/airflow?sslmode=verify-full"
+        "@10.213.7.10:5432/airflow_k8s?sslmode=verify-full"
     )
     git = json.loads(manifests["airflow-connections"]["stringData"]["mlops_git"])
     assert git["host"] == "https://gitlab.example.com/ml/mlops-platform.git" and git["password"] == "glpat-x"

@@ -156,9 +156,10 @@ def inventory_from_outputs(outputs: dict[str, Any], source: str = "terraform out
 
 
 def _admit_k8s_nodes(groups: dict[str, dict[str, Any]], cidr: Any, source: str) -> None:
-    """A root with a Kubernetes cluster: db01's pg_hba admits the node subnet besides the Airflow hosts.
+    """A root with a Kubernetes cluster: db01 gets the cluster's own metadata database and user, which pg_hba admits
+    from the node subnet only, and admits the subnet to the data warehouse besides the Airflow hosts (db.yml).
 
-    Host variables of the inventory file outrank group_vars/, so this list replaces all.yml's default on db hosts."""
+    Host variables of the inventory file outrank group_vars/, so these replace all.yml's and db.yml's defaults."""
     try:
         network = ipaddress.ip_network(cidr)
     except (ValueError, TypeError):
@@ -169,6 +170,7 @@ def _admit_k8s_nodes(groups: dict[str, dict[str, Any]], cidr: Any, source: str) 
     clients = [f"{host['mlops_private_ip']}/32" for host in airflow_hosts] + [str(network)]
     for host in groups["db"]["hosts"].values():
         host["mlops_airflow_client_cidrs"] = clients
+        host["mlops_k8s_nodes_cidr"] = str(network)
 
 
 def write_cloud_inventory(root: Path, cloud: str, inventory: dict[str, Any]) -> Path:

@@ -132,15 +132,16 @@ def platform_manifests(
     git_token: str,
     registry: Registry | None = None,
     admin_user: str = "admin",
-    databases: tuple[str, str] = ("airflow", "dwh"),
-    users: tuple[str, str] = ("airflow", "dwh"),
+    databases: tuple[str, str] = ("airflow_k8s", "dwh"),
+    users: tuple[str, str] = ("airflow_k8s", "dwh"),
 ) -> list[dict[str, Any]]:
-    """Namespace and the Secrets k8s/airflow/values.yaml names, from the inventory's generated passwords."""
+    """Namespace and the Secrets k8s/airflow/values.yaml names, from the inventory's generated passwords. The metadata
+    database is the cluster's own on db01 (group_vars/db.yml's airflow_k8s), never the VMs' airflow database."""
     if sslmode not in SSLMODES:
         raise ConfigError(f"sslmode {sslmode!r} is not one of {', '.join(SSLMODES)}")
     if not git_url.startswith("https://"):
         raise ConfigError(f"git URL {git_url!r} must be https:// (the GitDagBundle authenticates with a token)")
-    airflow_pw = read_secret(secrets_dir, "postgresql_airflow_password")
+    airflow_pw = read_secret(secrets_dir, "postgresql_airflow_k8s_password")
     dwh_pw = read_secret(secrets_dir, "postgresql_dwh_password")
     quoted = urllib.parse.quote(airflow_pw, safe="")
     metadata = f"postgresql://{users[0]}:{quoted}@{db_host}:5432/{databases[0]}?sslmode={sslmode}"
