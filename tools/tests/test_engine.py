@@ -55,5 +55,6 @@ def test_docker_run_args_mount_the_cgroup_tree(tmp_path: Path) -> None:
     cfg = parse_local({}, tmp_path)
     engine = detect_engine("docker", which_of("docker"), lambda _: True)
     args = run_args(engine, cfg, cfg.host("db01"), "img:1", {})
-    assert "--privileged" in args and "/sys/fs/cgroup:/sys/fs/cgroup:rw" in args
+    assert "/sys/fs/cgroup:/sys/fs/cgroup:ro" in args and "--tmpfs" in args
+    assert "--privileged" not in args
     assert "--systemd=always" not in args

@@ -65,7 +65,9 @@ def run_args(engine: Engine, cfg: LocalConfig, spec: HostSpec, image: str, label
     if engine.name == "podman":
         args += ["--systemd=always"]
     else:
-        args += ["--privileged", "--cgroupns=host", "--volume", "/sys/fs/cgroup:/sys/fs/cgroup:rw"]
+        # What podman's --systemd=always does, by hand: systemd needs tmpfs mounts and to read the cgroup tree.
+        # No --privileged: it fails where CAP_SYS_RESOURCE is missing, and systemd does not need it.
+        args += ["--cgroupns=host", "--volume", "/sys/fs/cgroup:/sys/fs/cgroup:ro"]
         args += ["--tmpfs", "/run", "--tmpfs", "/run/lock", "--tmpfs", "/tmp"]
     for key, value in sorted(labels.items()):
         args += ["--label", f"{key}={value}"]
