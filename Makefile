@@ -14,8 +14,14 @@ demo: prereqs venv  ## hosts up, site.yml converged (DAGs deployed, iris_trainin
 test: deps  ## lint + unit tests + molecule/integration scenarios, with a timing per stage
 	tools/run-tests.sh
 
-prereqs:  ## system packages (apt): podman with runc, debootstrap, rsync
-	tools/install-prereqs.sh
+# Engine(s) the prereqs install and start: auto, podman and/or docker; empty means mlopsctl.toml's local.engine.
+ENGINE ?=
+
+prereqs:  ## system packages (apt), debootstrap, rsync and the container engine (ENGINE=podman|docker|auto), started
+	tools/install-prereqs.sh $(ENGINE)
+
+# The tests prove both engines: everything on podman, the hosts, site.yml and a molecule scenario on Docker.
+deps: ENGINE = podman docker
 
 deps: prereqs venv dags-env
 

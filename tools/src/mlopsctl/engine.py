@@ -49,10 +49,13 @@ def detect_engine(
     if wanted == "podman":
         raise EngineError("podman is not installed: run `apt-get install -y podman runc` (or `make prereqs`)")
     if wanted == "docker":
-        raise EngineError('no Docker engine answers `docker info`: start dockerd, or set local.engine = "podman"')
+        raise EngineError(
+            "no Docker engine answers `docker info`: run `make prereqs ENGINE=docker` (installs Debian's docker.io "
+            'unless a dockerd is there, and starts it), or set local.engine = "podman"'
+        )
     raise EngineError(
         "no container engine: install podman (`apt-get install -y podman runc`, or `make prereqs`) "
-        "or start a Docker engine"
+        "or a Docker engine (`make prereqs ENGINE=docker`)"
     )
 
 
