@@ -57,6 +57,11 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 if [[ " ${chosen[*]} " == *" docker "* ]] && ! docker_answers; then
+  if [[ " ${chosen[*]} " == *" podman "* ]]; then
+    # Podman's networks turn IP forwarding on anyway; on first, dockerd leaves the FORWARD policy as it is (it sets
+    # DROP only when it enables forwarding itself), the state both engines were measured in side by side.
+    sysctl -qw net.ipv4.ip_forward=1
+  fi
   if [ -d /run/systemd/system ]; then
     echo "==> starting the Docker engine (systemctl enable --now docker)"
     systemctl enable --now docker

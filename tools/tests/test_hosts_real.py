@@ -17,7 +17,8 @@ from conftest import ROOT, hosts_config
 
 from mlopsctl.config import LocalConfig
 from mlopsctl.engine import Engine, detect_engine
-from mlopsctl.hosts import CA_DIR, PROJECT_LABEL, Report, hosts_down, hosts_up
+from mlopsctl.hosts import CA_DIR, PROJECT_LABEL, Report, hosts_down, hosts_up, inspect
+from mlopsctl.progress import CommandError
 
 pytestmark = [
     pytest.mark.hosts,
@@ -138,6 +139,14 @@ def test_every_host_has_its_own_pinned_host_key(booted: Booted, tmp_path: Path) 
     )
     refused = ansible_ping(tmp_path / "inv" / inventory.name, tmp_path / "cp")
     assert refused.returncode != 0 and "UNREACHABLE" in refused.stdout, refused.stdout
+
+
+def test_a_subnet_already_routed_here_is_refused_before_a_network_is_made(booted: Booted, tmp_path: Path) -> None:
+    label = f"{booted.cfg.label}-clash"
+    clash = hosts_config(tmp_path, label, booted.cfg.subnet, {f"{booted.db}-clash": {"groups": ["db"]}})
+    with pytest.raises(CommandError, match=f"local.subnet {booted.cfg.subnet} overlaps {booted.cfg.subnet} on "):
+        hosts_up(booted.engine, clash, tmp_path / "inventory/hosts.yml", tmp_path / "logs")
+    assert inspect(booted.engine, "network", label) is None
 
 
 def test_up_twice_changes_nothing(booted: Booted) -> None:
