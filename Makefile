@@ -9,13 +9,19 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 	molecule platform down lock clean
 
 demo: prereqs venv  ## hosts up, site.yml converged (DAGs deployed, iris_training run once), access details printed
-	$(BIN)/mlopsctl up
+	$(BIN)/mlopsctl $(if $(ENGINE),--engine $(ENGINE)) up
 
 test: deps  ## lint + unit tests + molecule/integration scenarios, with a timing per stage
 	tools/run-tests.sh
 
-prereqs:  ## system packages (apt): podman with runc, debootstrap, rsync
-	tools/install-prereqs.sh
+# Engine(s) the prereqs install and start: auto, podman and/or docker; empty means mlopsctl.toml's local.engine.
+ENGINE ?=
+
+prereqs:  ## system packages (apt), debootstrap, rsync and the container engine (ENGINE=podman|docker|auto), started
+	tools/install-prereqs.sh $(ENGINE)
+
+# The tests prove both engines: everything on podman, the hosts, site.yml and a molecule scenario on Docker.
+deps: ENGINE = podman docker
 
 deps: prereqs venv dags-env
 
@@ -58,7 +64,7 @@ platform: deps  ## site.yml end to end, DAG delivery and the GitLab jobs against
 	tools/run-tests.sh platform
 
 down: deps  ## remove the local hosts, their network and volumes
-	$(BIN)/mlopsctl hosts down
+	$(BIN)/mlopsctl $(if $(ENGINE),--engine $(ENGINE)) hosts down
 
 lock:  ## re-resolve requirements.lock from pyproject's dev extra
 	rm -rf .mlops/lock-venv && python3 -m venv .mlops/lock-venv

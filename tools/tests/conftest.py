@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 import pytest
 
 from mlopsctl.config import LocalConfig, parse_local
+from mlopsctl.engine import EngineError, detect_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 COLLECTION = ROOT / "collections/ansible_collections/datatech/mlops"
@@ -18,16 +18,18 @@ sys.path.insert(0, str(COLLECTION / "plugins/modules"))
 sys.path.insert(0, str(COLLECTION / "plugins/filter"))
 
 
-# Markers of tests that boot real hosts: they need root and a container engine.
-ENGINE_MARKERS = ("hosts", "platform")
+# Markers of tests that boot real hosts: they need root and a container engine (`docker`: a Docker engine).
+ENGINE_MARKERS = ("hosts", "platform", "docker")
 
 
-def missing_for_real_hosts() -> str | None:
-    """Why this machine cannot boot test hosts, or None when it can."""
+def missing_for_real_hosts(wanted: str = "auto") -> str | None:
+    """Why this machine cannot boot test hosts on the wanted engine, or None when it can."""
     if os.geteuid() != 0:
         return "needs root (the test hosts are rootful containers): run as root"
-    if shutil.which("podman") is None and shutil.which("docker") is None:
-        return "needs a container engine: run `make prereqs` (installs podman)"
+    try:
+        detect_engine(wanted)
+    except EngineError as exc:
+        return f"needs a container engine: {exc}"
     return None
 
 
@@ -35,7 +37,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     """Under CI=true a test that cannot boot its hosts fails; elsewhere it is skipped with the reason."""
     if not any(item.get_closest_marker(name) for name in ENGINE_MARKERS):
         return
-    why = missing_for_real_hosts()
+    why = missing_for_real_hosts("docker" if item.get_closest_marker("docker") else "auto")
     if why is None:
         return
     if os.environ.get("CI", "").lower() in ("true", "1", "yes"):

@@ -4,6 +4,7 @@ import pytest
 
 from mlopsctl.config import parse_local
 from mlopsctl.engine import EngineError, detect_engine, run_args
+from mlopsctl.hosts import routed_elsewhere
 
 
 def which_of(*present: str):
@@ -55,5 +56,25 @@ def test_docker_run_args_mount_the_cgroup_tree(tmp_path: Path) -> None:
     cfg = parse_local({}, tmp_path)
     engine = detect_engine("docker", which_of("docker"), lambda _: True)
     args = run_args(engine, cfg, cfg.host("db01"), "img:1", {})
-    assert "--privileged" in args and "/sys/fs/cgroup:/sys/fs/cgroup:rw" in args
+    assert "/sys/fs/cgroup:/sys/fs/cgroup:ro" in args and "--tmpfs" in args
+    assert "--privileged" not in args
     assert "--systemd=always" not in args
+
+
+ROUTES = [
+    {"dst": "default", "gateway": "192.0.2.1", "dev": "eth0"},
+    {"dst": "10.88.0.0/16", "dev": "cni-podman0"},
+    {"dst": "10.213.7.0/24", "dev": "br-0123"},
+    {"dst": "192.0.2.7", "dev": "eth0"},
+]
+
+
+def test_a_subnet_another_bridge_routes_is_named_with_its_device() -> None:
+    assert routed_elsewhere("10.213.7.0/24", ROUTES) == "10.213.7.0/24 on br-0123"
+    assert routed_elsewhere("10.88.5.0/24", ROUTES) == "10.88.0.0/16 on cni-podman0"
+    assert routed_elsewhere("192.0.2.0/28", ROUTES) == "192.0.2.7 on eth0"
+
+
+def test_a_free_subnet_and_the_default_route_are_no_clash() -> None:
+    assert routed_elsewhere("10.213.120.0/24", ROUTES) is None
+    assert routed_elsewhere("10.213.120.0/24", []) is None

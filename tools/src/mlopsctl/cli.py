@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import re
@@ -19,7 +20,7 @@ from mlopsctl import db, k8s, secrets
 from mlopsctl.bench import bench_site, site_report
 from mlopsctl.bench_dags import Api, bench_dag_delivery, dags_report
 from mlopsctl.bench_gpu import bench_gpu
-from mlopsctl.config import ConfigError, LocalConfig, load_config, require_platform_groups
+from mlopsctl.config import ENGINES, ConfigError, LocalConfig, load_config, require_platform_groups
 from mlopsctl.docs import write_reference_pages, write_role_readmes, write_terraform_readme
 from mlopsctl.engine import EngineError, detect_engine
 from mlopsctl.hosts import hosts_down, hosts_up
@@ -52,6 +53,12 @@ def find_root(start: Path) -> Path:
         if (candidate / "site.yml").is_file() and (candidate / "ansible.cfg").is_file():
             return candidate
     raise ConfigError("no checkout found: run mlopsctl inside the repository (where site.yml is) or pass --root")
+
+
+def local_settings(args: argparse.Namespace) -> LocalConfig:
+    """The [local] settings, with --engine in place of the file's engine when given."""
+    cfg = load_config(args.config)
+    return dataclasses.replace(cfg, engine=args.engine) if args.engine else cfg
 
 
 def local_inventory(root: Path) -> Path:
@@ -148,7 +155,7 @@ def access_summary(root: Path, cfg: LocalConfig, inventory: Path) -> list[str]:
 
 
 def cmd_hosts(args: argparse.Namespace) -> int:
-    cfg = load_config(args.config)
+    cfg = local_settings(args)
     engine = detect_engine(cfg.engine)
     inventory = args.inventory or local_inventory(args.root)
     if args.action == "up":
@@ -161,7 +168,7 @@ def cmd_hosts(args: argparse.Namespace) -> int:
 
 
 def cmd_image(args: argparse.Namespace) -> int:
-    cfg = load_config(args.config)
+    cfg = local_settings(args)
     print(ensure_image(detect_engine(cfg.engine), cfg, args.root / ".mlops/logs"))
     return 0
 
@@ -222,7 +229,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         raise ConfigError(f"bench: unknown target(s) {', '.join(unknown)}; known: {', '.join(BENCH_TARGETS)}")
     if args.runs < 3 or args.drops < 5:
         raise ConfigError("bench: medians need --runs 3 or more and --drops 5 or more")
-    cfg = load_config(args.config)
+    cfg = local_settings(args)
     engine = detect_engine(cfg.engine)
     api = None
     if "dags" in targets:
@@ -318,7 +325,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         ansible_playbook(args.root, inventory, "site.yml", dags_extra_vars(run=run))
         say(f"\nPlatform converged on {args.cloud} in {time.monotonic() - start:.0f}s; inventory {inventory}")
         return 0
-    cfg = load_config(args.config)
+    cfg = local_settings(args)
     require_platform_groups(cfg)
     engine = detect_engine(cfg.engine)
     inventory = local_inventory(args.root)
@@ -360,6 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mlopsctl", description="Provision the ML data platform.")
     parser.add_argument("--root", type=Path, help="the checkout (default: found from the current directory)")
     parser.add_argument("--config", type=Path, help="settings file (default: ROOT/mlopsctl.toml)")
+    parser.add_argument("--engine", choices=ENGINES, help="engine of the local hosts (default: the settings file's)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     hosts = sub.add_parser("hosts", help="local test hosts db01, air01, client01, bak01 as systemd containers")

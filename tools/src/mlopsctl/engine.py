@@ -49,10 +49,13 @@ def detect_engine(
     if wanted == "podman":
         raise EngineError("podman is not installed: run `apt-get install -y podman runc` (or `make prereqs`)")
     if wanted == "docker":
-        raise EngineError('no Docker engine answers `docker info`: start dockerd, or set local.engine = "podman"')
+        raise EngineError(
+            "no Docker engine answers `docker info`: run `make prereqs ENGINE=docker` (installs Debian's docker.io "
+            'unless a dockerd is there, and starts it), or set local.engine = "podman"'
+        )
     raise EngineError(
         "no container engine: install podman (`apt-get install -y podman runc`, or `make prereqs`) "
-        "or start a Docker engine"
+        "or a Docker engine (`make prereqs ENGINE=docker`)"
     )
 
 
@@ -65,7 +68,9 @@ def run_args(engine: Engine, cfg: LocalConfig, spec: HostSpec, image: str, label
     if engine.name == "podman":
         args += ["--systemd=always"]
     else:
-        args += ["--privileged", "--cgroupns=host", "--volume", "/sys/fs/cgroup:/sys/fs/cgroup:rw"]
+        # What podman's --systemd=always does, by hand: systemd needs tmpfs mounts and to read the cgroup tree.
+        # No --privileged: it fails where CAP_SYS_RESOURCE is missing, and systemd does not need it.
+        args += ["--cgroupns=host", "--volume", "/sys/fs/cgroup:/sys/fs/cgroup:ro"]
         args += ["--tmpfs", "/run", "--tmpfs", "/run/lock", "--tmpfs", "/tmp"]
     for key, value in sorted(labels.items()):
         args += ["--label", f"{key}={value}"]

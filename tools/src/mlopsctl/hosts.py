@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import ipaddress
 import json
 import re
 import subprocess
@@ -71,9 +72,34 @@ def _labels(obj: dict) -> dict[str, str]:
     return obj.get("Labels") or obj.get("labels") or obj.get("Config", {}).get("Labels") or {}
 
 
+def routed_elsewhere(subnet: str, routes: list[dict]) -> str | None:
+    """The route that already covers part of `subnet` on this machine (another engine's network, a VPN), or None."""
+    wanted = ipaddress.IPv4Network(subnet)
+    for route in routes:
+        try:
+            network = ipaddress.ip_network(route.get("dst", ""), strict=False)
+        except ValueError:
+            continue  # "default" and anything else that names no range
+        if network.version == 4 and network.overlaps(wanted):
+            return f"{route['dst']} on {route.get('dev', 'an unnamed device')}"
+    return None
+
+
+def machine_routes() -> list[dict]:
+    result = run(["ip", "-j", "-4", "route", "show"], check=False)
+    return json.loads(result.stdout) if result.returncode == 0 and result.stdout.strip() else []
+
+
 def ensure_network(engine: Engine, cfg: LocalConfig, report: Report) -> None:
     found = inspect(engine, "network", cfg.network)
     if found is None:
+        # Engines check overlaps with their own networks only: a range podman and Docker both bridge breaks both.
+        clash = routed_elsewhere(cfg.subnet, machine_routes())
+        if clash:
+            raise CommandError(
+                f"local.subnet {cfg.subnet} overlaps {clash}, already routed on this machine (another engine's "
+                "network?): set local.subnet to a free range"
+            )
         run(
             engine.cmd(
                 "network", "create", "--subnet", cfg.subnet, "--label", f"{PROJECT_LABEL}={cfg.label}", cfg.network
