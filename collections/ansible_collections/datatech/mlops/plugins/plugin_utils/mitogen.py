@@ -1,0 +1,55 @@
+"""A builtin strategy run through Mitogen when the control node has it, else the builtin strategy itself."""
+
+from __future__ import annotations
+
+import os
+
+from ansible.plugins.loader import strategy_loader
+from ansible.utils.display import Display
+
+# Set to 1 to rule Mitogen out when a run misbehaves: the same play then runs on Ansible's own SSH transport.
+DISABLE_ENV = "MLOPS_NO_MITOGEN"
+
+
+def strategy_class(builtin: str) -> type:
+    """The builtin strategy class `builtin`, with Mitogen's mixin in front of it when Mitogen can be imported."""
+    base = strategy_loader.get(builtin, class_only=True)
+    if os.environ.get(DISABLE_ENV, "") not in ("", "0"):
+        return base
+    try:
+        import ansible_mitogen.affinity
+        import ansible_mitogen.connection
+        import ansible_mitogen.strategy
+        import ansible_mitogen.utils.unsafe
+    except ImportError:
+        return type("StrategyModule", (base,), {"run": _run_with_warning(builtin, base.run)})
+    # Mitogen pins the controller and all workers to one CPU below 4 CPUs; unpinned, a 2-CPU no-op run is 9 % faster.
+    ansible_mitogen.affinity.policy = ansible_mitogen.affinity.Policy()
+    _cast_chdir(ansible_mitogen.connection.Connection, ansible_mitogen.utils.unsafe.cast)
+    return type("StrategyModule", (ansible_mitogen.strategy.StrategyMixin, base), {})
+
+
+def _cast_chdir(connection: type, cast) -> None:
+    """Mitogen 0.3.54 sends `script`'s chdir as a tagged string of ansible-core 2.19 that the host cannot unpickle."""
+    exec_command = connection.exec_command
+    if getattr(exec_command, "_mlops_casts_chdir", False):
+        return
+
+    def exec_command_with_plain_chdir(self, cmd, in_data="", sudoable=True, mitogen_chdir=None):
+        return exec_command(self, cmd, in_data, sudoable, mitogen_chdir=cast(mitogen_chdir))
+
+    exec_command_with_plain_chdir._mlops_casts_chdir = True
+    connection.exec_command = exec_command_with_plain_chdir
+
+
+def _run_with_warning(builtin: str, run):
+    """The builtin strategy's run, saying first that Mitogen is missing (at run time: importing the plugin is quiet)."""
+
+    def run_with_warning(self, iterator, play_context):
+        Display().warning(
+            f"Mitogen is not installed on this control node: the {builtin} strategy runs on Ansible's own SSH "
+            "transport (about twice as slow). `make venv` installs it from requirements.lock."
+        )
+        return run(self, iterator, play_context)
+
+    return run_with_warning
