@@ -2,19 +2,20 @@
 # The test command behind `make test`: lint, DAG tests, unit tests, molecule scenarios, the platform end to end (all on
 # podman), then the same hosts, site.yml and a molecule scenario on Docker; prints a timing per stage.
 # Usage: tools/run-tests.sh [STAGE...]
-#   STAGE: lint collection dags-import dags unit molecule molecule:SCENARIO[,SCENARIO...] platform docker
-#   Without stages every stage runs, in three lanes at once (their lines prefixed [a] [b] [c]): the hosts spend much of
-#   a converge waiting on apt, systemd and Airflow, so a 2-CPU machine runs three lanes in about half the time of one.
-#   MLOPS_TEST_LANES=1 runs them one after another instead.
+#   STAGE: lint collection dags-import dags unit molecule molecule:SCENARIO[,SCENARIO...] platform platform:FILE docker
+#   Without stages every stage runs, split into jobs (each molecule scenario and each platform test file is one) that
+#   three workers take from one queue, longest first; their lines are prefixed [1] [2] [3]. The hosts spend much of a
+#   converge waiting on apt, systemd and Airflow, so a 2-CPU machine runs three at once in about half the time of one.
+#   MLOPS_TEST_WORKERS=1 runs the stages one after another instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH" ANSIBLE_CONFIG="$PWD/ansible.cfg" ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
 TIMINGS=$(mktemp)
-trap 'rm -f "$TIMINGS"' EXIT
 LANE=${LANE:-}
 
-# One line per finished stage or scenario, in the order they finish, tagged with the lane.
+# One line per finished stage or scenario, said now and again in the summary (in the order they finished).
 record() {
+  echo "==> $1"
   echo "${LANE:+[$LANE] }$1" >>"$TIMINGS"
 }
 
@@ -53,9 +54,13 @@ unit() {
   pytest -q -ra -m "not platform and not docker" tools/tests
 }
 
-# site.yml on fresh local hosts, the example DAG run, delivery failure and rollback, the GitLab jobs.
+# site.yml on fresh local hosts, the example DAG run, delivery failure and rollback, the GitLab jobs, backup and PITR.
 platform() {
-  pytest -q -ra -m platform tools/tests
+  pytest -q -ra -m platform "${@:-tools/tests}"
+}
+
+platform_files() {
+  grep -l "pytest.mark.platform" tools/tests/test_*.py | xargs -n1 basename
 }
 
 # The second engine: the hosts test and site.yml to a healthy Airflow on Docker hosts (testinfra checks), and
@@ -116,37 +121,56 @@ run_named() {
     unit) run_stage unit unit ;;
     platform) run_stage platform platform ;;
     molecule) run_stage molecule molecule_scenarios $(podman_scenarios) ;;
-    molecule:*) local list=${stage#molecule:}; run_stage "$stage" molecule_scenarios ${list//,/ } ;;
+    molecule:*) local list=${stage#molecule:}; molecule_scenarios ${list//,/ } || true ;;
+    platform:*) run_stage "$stage" platform "tools/tests/${stage#platform:}" ;;
     docker) run_stage docker docker_all ;;
     *) echo "unknown stage $stage (known: lint collection dags-import dags unit molecule molecule:SCENARIO[,...]" \
-      "platform docker)" >&2; exit 2 ;;
+      "platform platform:FILE docker)" >&2; exit 2 ;;
   esac
 }
 
-run_lane() {
-  local stage
-  for stage in "$@"; do run_named "$stage"; done
+QUEUE=$(mktemp)
+trap 'rm -f "$TIMINGS" "$QUEUE" "$QUEUE.lock"' EXIT
+
+# The queue's first job, taken off it under a lock (empty once the queue is).
+take() {
+  (
+    flock 9
+    head -n1 "$QUEUE"
+    sed -i 1d "$QUEUE"
+  ) 9>"$QUEUE.lock"
+}
+
+worker() {
+  local job
+  while job=$(take) && [ -n "$job" ]; do run_named "$job"; done
 }
 
 start=$SECONDS
-if [ $# -gt 0 ] || [ "${MLOPS_TEST_LANES:-3}" = 1 ]; then
+if [ $# -gt 0 ] || [ "${MLOPS_TEST_WORKERS:-3}" = 1 ]; then
   [ $# -gt 0 ] || set -- lint collection dags unit molecule platform docker
-  run_lane "$@"
+  for stage in "$@"; do run_named "$stage"; done
 else
-  # Both base images first: the lanes would otherwise build the same image at once.
+  # Both base images first: the workers would otherwise build the same image at once.
   MLOPS_BASE_IMAGE=$(mlopsctl image)
   MLOPS_DOCKER_IMAGE=$(mlopsctl --engine docker image)
   export MLOPS_BASE_IMAGE MLOPS_DOCKER_IMAGE
-  # The three longest scenarios beside Docker's, the rest in the third lane; about the same length each.
-  heavy="airflow dag_bundle backup"
-  light=$(podman_scenarios | grep -vxF -f <(tr ' ' '\n' <<<"$heavy") | paste -sd,)
+  # Longest first (figures of the last runs), so no worker is left with a long job at the end.
+  {
+    echo platform:test_platform_real.py
+    echo docker
+    echo molecule:airflow
+    echo molecule:dag_bundle
+    echo unit
+    podman_scenarios | grep -vxF -e airflow -e dag_bundle | sed 's/^/molecule:/'
+    platform_files | grep -vxF test_platform_real.py | sed 's/^/platform:/'
+    printf '%s\n' lint collection dags
+  } >"$QUEUE"
   declare -a pids=()
-  (LANE=a run_lane lint collection dags unit platform) 2>&1 | sed -u 's/^/[a] /' &
-  pids+=($!)
-  (LANE=b run_lane "molecule:${heavy// /,}" docker) 2>&1 | sed -u 's/^/[b] /' &
-  pids+=($!)
-  (LANE=c run_lane "molecule:$light") 2>&1 | sed -u 's/^/[c] /' &
-  pids+=($!)
+  for n in 1 2 3; do
+    (LANE=$n worker) 2>&1 | sed -u "s/^/[$n] /" &
+    pids+=($!)
+  done
   wait "${pids[@]}"
 fi
 

@@ -24,7 +24,8 @@ def outside_inventory(tmp_path: Path) -> Path:
     """An inventory far from the checkout, so only playbook-adjacent group_vars can reach it."""
     path = tmp_path / "inv.yml"
     python = "ansible_python_interpreter: '{{ ansible_playbook_python }}'"
-    host = f"{{mlops_private_ip: 10.1.2.3, ansible_connection: local, {python}}}"
+    # Already root: Mitogen would run sudo for the plays' become, and this machine has none.
+    host = f"{{mlops_private_ip: 10.1.2.3, ansible_connection: local, ansible_become: false, {python}}}"
     path.write_text(f"all:\n  children:\n    db:\n      hosts:\n        h1: {host}\n")
     return path
 

@@ -22,14 +22,17 @@ from mlopsctl.progress import CommandError, say
 LABEL = "mlopsbench"
 ROLES = Path("collections/ansible_collections/datatech/mlops/roles")
 AIRFLOW_CONSTRAINTS = ROLES / "airflow/files/constraints-{}-py3.11.txt"
-# The floor's db host installs exactly what the postgresql role installs (Debian 12: PostgreSQL 15).
+# The floor's db host installs exactly what the postgresql role installs (Debian 12: PostgreSQL 15), with the library
+# platform_ca signs the host's certificate with.
 FLOOR_DB = (
     "apt-get update -q && apt-get install -y -q --no-install-recommends "
-    "postgresql-15 postgresql-client-15 python3-psycopg2 acl"
+    "postgresql-15 postgresql-client-15 python3-psycopg2 acl python3-cryptography"
 )
-# ... and its airflow host what the airflow role installs, the way it installs it: uv into a venv, then the packages.
+# ... and its airflow host what the airflow role installs, the way it installs it: uv into a venv, then the packages,
+# and nginx, the HTTPS proxy in front of the API server.
 FLOOR_AIRFLOW = (
     "apt-get update -q && apt-get install -y -q --no-install-recommends python3-venv python3-packaging acl "
+    "python3-cryptography nginx-light "
     "&& python3 -m venv /opt/floor && export PIP_CERT=/etc/ssl/certs/ca-certificates.crt "
     "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt && /opt/floor/bin/pip install -q --no-cache-dir "
     "--disable-pip-version-check uv=={uv} && /opt/floor/bin/uv pip install -q --python /opt/floor/bin/python "
@@ -55,7 +58,10 @@ def airflow_packages(root: Path) -> list[str]:
     defaults = yaml.safe_load((root / ROLES / "airflow/defaults/main.yml").read_text()) or {}
     requirements = (root / "dags/requirements.txt").read_text().splitlines()
     extra = [line.strip() for line in requirements if line.strip() and not line.strip().startswith("#")]
-    return [f"apache-airflow=={group_vars['airflow_version']}", *defaults["airflow_providers"], *extra]
+    providers = group_vars.get("airflow_providers", defaults["airflow_providers"])
+    if group_vars.get("airflow_auth_manager", defaults["airflow_auth_manager"]) == "fab":
+        providers = [*providers, "apache-airflow-providers-fab"]  # as the role adds it (vars/main.yml)
+    return [f"apache-airflow=={group_vars['airflow_version']}", *dict.fromkeys(providers), *extra]
 
 
 def summary(values: list[float]) -> dict[str, float]:
@@ -139,7 +145,8 @@ def bench_site(
 
 FLOOR_TEXT = (
     "floor = on identical fresh hosts at once, apt-get install postgresql-15 postgresql-client-15 python3-psycopg2 acl "
-    "(db) and python3-venv python3-packaging acl + uv (pip) + uv pip install of Airflow, its providers and "
+    "python3-cryptography (db) and python3-venv python3-packaging acl python3-cryptography nginx-light + uv (pip) + "
+    "uv pip install of Airflow, its providers (FAB included) and "
     "dags/requirements.txt with the role's constraints (airflow)"
 )
 
