@@ -6,7 +6,9 @@ import base64
 import binascii
 import configparser
 import json
+import os
 import re
+import stat
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -63,8 +65,17 @@ def airflow_secrets(
     return {name: value for name, value in found.items() if value}
 
 
+def private_dir(path: str) -> bool:
+    """Whether `path` is a directory on the control node only its owner may enter (mode 0700), read without a task."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return False
+    return stat.S_ISDIR(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o700
+
+
 class FilterModule:
     """Ansible entry point."""
 
     def filters(self) -> dict[str, Any]:
-        return {"airflow_secrets": airflow_secrets}
+        return {"airflow_secrets": airflow_secrets, "private_dir": private_dir}

@@ -82,3 +82,16 @@ def test_fab_account_passwords_come_back_from_the_accounts_file_under_their_secr
     assert found["airflow_admin_password"] == "admin-secret"
     assert found["airflow_password_deployer"] == "deploy-secret"
     assert found["airflow_password_ann"] == "ann-secret"
+
+
+def test_private_dir_is_only_a_directory_its_owner_alone_may_enter(tmp_path):
+    secrets = tmp_path / "secrets"
+    assert render("path | datatech.mlops.private_dir", path=str(secrets)) is False  # missing
+    secrets.mkdir(mode=0o700)
+    secrets.chmod(0o700)
+    assert render("path | datatech.mlops.private_dir", path=str(secrets)) is True
+    secrets.chmod(0o755)
+    assert render("path | datatech.mlops.private_dir", path=str(secrets)) is False
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "file").chmod(0o700)
+    assert render("path | datatech.mlops.private_dir", path=str(tmp_path / "file")) is False
