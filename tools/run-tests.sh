@@ -152,8 +152,9 @@ if [ $# -gt 0 ] || [ "${MLOPS_TEST_WORKERS:-3}" = 1 ]; then
   for stage in "$@"; do run_named "$stage"; done
 else
   # Both base images first: the workers would otherwise build the same image at once.
-  MLOPS_BASE_IMAGE=$(mlopsctl image)
-  MLOPS_DOCKER_IMAGE=$(mlopsctl --engine docker image)
+  # A failed build fails only the jobs that need the image (they try again and say why); the rest still run.
+  MLOPS_BASE_IMAGE=$(mlopsctl image) || MLOPS_BASE_IMAGE=
+  MLOPS_DOCKER_IMAGE=$(mlopsctl --engine docker image) || MLOPS_DOCKER_IMAGE=
   export MLOPS_BASE_IMAGE MLOPS_DOCKER_IMAGE
   # Longest first (figures of the last runs), so no worker is left with a long job at the end.
   {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.loader import strategy_loader
 from ansible.utils.display import Display
 
@@ -14,19 +15,35 @@ DISABLE_ENV = "MLOPS_NO_MITOGEN"
 def strategy_class(builtin: str) -> type:
     """The builtin strategy class `builtin`, with Mitogen's mixin in front of it when Mitogen can be imported."""
     base = strategy_loader.get(builtin, class_only=True)
-    if os.environ.get(DISABLE_ENV, "") not in ("", "0"):
-        return base
+    if boolean(os.environ.get(DISABLE_ENV) or "0", strict=False):
+        return _as_builtin(builtin, base, warn=False)
     try:
         import ansible_mitogen.affinity
         import ansible_mitogen.connection
         import ansible_mitogen.strategy
         import ansible_mitogen.utils.unsafe
     except ImportError:
-        return type("StrategyModule", (base,), {"run": _run_with_warning(builtin, base.run)})
+        return _as_builtin(builtin, base, warn=True)
     # Mitogen pins the controller and all workers to one CPU below 4 CPUs; unpinned, a 2-CPU no-op run is 9 % faster.
     ansible_mitogen.affinity.policy = ansible_mitogen.affinity.Policy()
     _cast_chdir(ansible_mitogen.connection.Connection, ansible_mitogen.utils.unsafe.cast)
-    return type("StrategyModule", (ansible_mitogen.strategy.StrategyMixin, base), {})
+    return _as_builtin(builtin, type("MitogenStrategy", (ansible_mitogen.strategy.StrategyMixin, base), {}), warn=False)
+
+
+def _as_builtin(builtin: str, strategy: type, warn: bool) -> type:
+    """`strategy` with a run that names the play's strategy as the builtin one, and warns first if asked to."""
+
+    def run(self, iterator, play_context, *args, **kwargs):
+        if warn:
+            Display().warning(
+                f"Mitogen is not installed on this control node: the {builtin} strategy runs on Ansible's own SSH "
+                "transport (about twice as slow). `make venv` installs it from requirements.lock."
+            )
+        # Ansible's output callback prints a free play's results under their own tasks only for a builtin name.
+        iterator._play.strategy = f"ansible.builtin.{builtin}"
+        return strategy.run(self, iterator, play_context, *args, **kwargs)
+
+    return type("StrategyModule", (strategy,), {"run": run})
 
 
 def _cast_chdir(connection: type, cast) -> None:
@@ -40,16 +57,3 @@ def _cast_chdir(connection: type, cast) -> None:
 
     exec_command_with_plain_chdir._mlops_casts_chdir = True
     connection.exec_command = exec_command_with_plain_chdir
-
-
-def _run_with_warning(builtin: str, run):
-    """The builtin strategy's run, saying first that Mitogen is missing (at run time: importing the plugin is quiet)."""
-
-    def run_with_warning(self, iterator, play_context):
-        Display().warning(
-            f"Mitogen is not installed on this control node: the {builtin} strategy runs on Ansible's own SSH "
-            "transport (about twice as slow). `make venv` installs it from requirements.lock."
-        )
-        return run(self, iterator, play_context)
-
-    return run_with_warning

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+from types import SimpleNamespace
 
 import pytest
 from ansible.plugins.loader import strategy_loader
@@ -26,14 +27,22 @@ def test_without_mitogen_the_builtin_strategy_runs_with_a_warning(monkeypatch, b
     monkeypatch.setattr(base, "run", lambda self, iterator, play_context: 0)
     cls = mitogen.strategy_class(builtin)
     assert cls.__mro__[1] is base and not warnings
-    assert cls.run(object.__new__(cls), None, None) == 0
+    play = SimpleNamespace(strategy=f"datatech.mlops.{builtin}")
+    assert cls.run(object.__new__(cls), SimpleNamespace(_play=play), None) == 0
     assert "Mitogen is not installed" in warnings[0] and "make venv" in warnings[0]
+    # Ansible's output callback then prints a free play's results under the task that produced them.
+    assert play.strategy == f"ansible.builtin.{builtin}"
 
 
+@pytest.mark.parametrize(("value", "ruled_out"), [("1", True), ("yes", True), ("0", False), ("false", False)])
 @pytest.mark.parametrize("builtin", ["linear", "free"])
-def test_mitogen_can_be_ruled_out_for_one_run(monkeypatch, builtin):
-    monkeypatch.setenv(mitogen.DISABLE_ENV, "1")
-    assert mitogen.strategy_class(builtin) is strategy_loader.get(builtin, class_only=True)
+def test_mitogen_can_be_ruled_out_for_one_run(monkeypatch, builtin, value, ruled_out):
+    from ansible_mitogen import strategy  # tests/unit/requirements.txt installs it
+
+    monkeypatch.setenv(mitogen.DISABLE_ENV, value)
+    cls = mitogen.strategy_class(builtin)
+    assert issubclass(cls, strategy_loader.get(builtin, class_only=True))
+    assert issubclass(cls, strategy.StrategyMixin) is not ruled_out
 
 
 @pytest.mark.parametrize("builtin", ["linear", "free"])
@@ -49,7 +58,7 @@ def test_with_mitogen_its_mixin_runs_the_builtin_strategy_unpinned(monkeypatch, 
         lambda self, cmd, in_data, sudoable, mitogen_chdir: sent.append(mitogen_chdir),
     )
     cls = mitogen.strategy_class(builtin)
-    assert cls.__mro__[1:3] == (strategy.StrategyMixin, strategy_loader.get(builtin, class_only=True))
+    assert cls.__mro__[2:4] == (strategy.StrategyMixin, strategy_loader.get(builtin, class_only=True))
     assert affinity.policy.__class__ is affinity.Policy
     connection.Connection.exec_command(None, "true", mitogen_chdir=Tagged("/opt/airflow"))
     assert sent == ["/opt/airflow"] and sent[0].__class__ is str
