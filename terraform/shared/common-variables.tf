@@ -23,7 +23,7 @@ variable "ssh_public_key" {
 
 variable "image_name" {
   type        = string
-  description = "Boot image name (the newest image of that name is used): Ubuntu 24.04 or Debian 12, as pg_strom needs PostgreSQL 15+."
+  description = "Boot image name, the newest of that name is used: Debian 13 (PostgreSQL 17; what the platform is tested on), Debian 12 also works, Ubuntu 24.04 is not tested here. On GPU flavors the image must bring the NVIDIA driver and CUDA toolkit, or pg_strom stays off (the role says why)."
 }
 
 variable "db_flavor_name" {

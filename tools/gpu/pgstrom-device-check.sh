@@ -1,76 +1,119 @@
-#!/bin/bash
-# GPU check of the postgresql role's pg_strom recipe on a GPU machine with no network (the lent H100):
-# build pg_strom 6.1 against PostgreSQL 15's headers with the role's make parameters, preload it, CREATE EXTENSION,
-# wait for the GPU code, then EXPLAIN and time a GROUP BY with pg_strom on and off.
-# Inputs, prepared on a machine with Debian's apt: .pgdeb/ holds `apt-get download postgresql-15 postgresql-client-15
-# postgresql-server-dev-15 libpq5 libpq-dev libicu72 libicu-dev icu-devtools libldap-2.5-0 libssl-dev libkrb5-dev
-# comerr-dev pkgconf pkgconf-bin libpkgconf3`; .pgstrom/ holds the v6.1 release (src/, Makefile.common, LICENSE).
-# Arrow/Parquet headers come from the pyarrow the machine already has (stand-in for Apache's libarrow-dev).
-# Usage there: OUT=/some/dir bash tools/gpu/pgstrom-device-check.sh
-set -x
-exec > >(tee $OUT/pgstrom.log) 2>&1
-for f in .pgdeb/*.deb; do dpkg -x "$f" /; done; ldconfig
-export PATH=/usr/local/cuda/bin:$PATH
-PGC=/usr/lib/postgresql/15/bin/pg_config
-$PGC --version; ls /usr/include/postgresql/15/server | head -3
-rm -rf /tmp/pg-strom-6.1; cp -r .pgstrom /tmp/pg-strom-6.1
-# Stand-in for Apache Arrow's libarrow-dev/libparquet-dev (no network here): the headers and libraries pyarrow ships.
-PA=$(python3 -c "import pyarrow,os;print(os.path.dirname(pyarrow.__file__))")
-python3 -c "import pyarrow; pyarrow.create_library_symlinks()"
-ls $PA/*.so* | head
-mkdir -p /tmp/pc
-printf 'Name: arrow\nDescription: pyarrow\nVersion: 25.0.1\nlibdir=%s\nLibs: -L%s -larrow\nCflags: -I%s/include\n' $PA $PA $PA > /tmp/pc/arrow.pc
-printf 'Name: parquet\nDescription: pyarrow\nVersion: 25.0.1\nlibdir=%s\nLibs: -L%s -lparquet -larrow\nCflags: -I%s/include\n' $PA $PA $PA > /tmp/pc/parquet.pc
-export PKG_CONFIG_PATH=/tmp/pc
-# pg_strom 6.1 resets PG_CXXFLAGS after adding the pkgconf cflags, so the headers must sit on the default path.
-ln -sfn $PA/include/arrow /usr/local/include/arrow; ln -sfn $PA/include/parquet /usr/local/include/parquet
-pkgconf --libs parquet; pkgconf --variable=libdir parquet
-t0=$(date +%s)
-make -C /tmp/pg-strom-6.1/src -j16 PG_CONFIG=$PGC CUDA_PATH=/usr/local/cuda "PG_CXXFLAGS=-std=c++20 -Wno-sign-compare" with_llvm=no > $OUT/build.log 2>&1 || { tail -40 $OUT/build.log; exit 1; }
-make -C /tmp/pg-strom-6.1/src install PG_CONFIG=$PGC CUDA_PATH=/usr/local/cuda "PG_CXXFLAGS=-std=c++20 -Wno-sign-compare" with_llvm=no >> $OUT/build.log 2>&1 || { tail -40 $OUT/build.log; exit 1; }
-echo "BUILD+INSTALL seconds: $(( $(date +%s) - t0 ))"
-ls -la /usr/lib/postgresql/15/lib/pg_strom.so
-id pgt || useradd -m pgt
-pkill -u pgt postgres; sleep 2
-rm -rf /tmp/pgdata; su pgt -c "/usr/lib/postgresql/15/bin/initdb -D /tmp/pgdata -A trust" >/dev/null
-cat >> /tmp/pgdata/postgresql.conf <<CONF
-shared_preload_libraries = '\$libdir/pg_strom'
-max_worker_processes = 100
-shared_buffers = 8GB
-work_mem = 256MB
-unix_socket_directories = '/tmp'
-jit = off
-CONF
-t0=$(date +%s)
-su pgt -c "PATH=/usr/local/cuda/bin:\$PATH /usr/lib/postgresql/15/bin/pg_ctl -D /tmp/pgdata -l /tmp/pg.log -w -t 600 start" || { cat /tmp/pg.log; exit 1; }
-echo "FIRST START seconds: $(( $(date +%s) - t0 ))"
-grep -i "PG-Strom" /tmp/pg.log | head -8
-P="su pgt -c"
-cat > /tmp/q.sql <<'SQL'
-CREATE EXTENSION pg_strom;
-SELECT att_name, att_value FROM pgstrom.gpu_device_info WHERE att_name IN ('DEV_NAME','DEV_TOTAL_MEMSZ','DEV_CC_MAJOR','DEV_CC_MINOR') ;
-CREATE TABLE metrics AS SELECT (g % 1000) AS model_id, random() AS score, random() * 100 AS latency FROM generate_series(1, 20000000) g;
-VACUUM ANALYZE metrics;
-EXPLAIN SELECT model_id, count(*), avg(score), max(latency) FROM metrics WHERE score > 0.2 GROUP BY model_id;
-\timing on
-SET pg_strom.enabled = on;
-SELECT model_id, count(*), avg(score), max(latency) FROM metrics WHERE score > 0.2 GROUP BY model_id ORDER BY 1 LIMIT 1;
-SELECT model_id, count(*), avg(score), max(latency) FROM metrics WHERE score > 0.2 GROUP BY model_id ORDER BY 1 LIMIT 1;
-SELECT model_id, count(*), avg(score), max(latency) FROM metrics WHERE score > 0.2 GROUP BY model_id ORDER BY 1 LIMIT 1;
-SET pg_strom.enabled = off;
-SELECT model_id, count(*), avg(score), max(latency) FROM metrics WHERE score > 0.2 GROUP BY model_id ORDER BY 1 LIMIT 1;
-SELECT model_id, count(*), avg(score), max(latency) FROM metrics WHERE score > 0.2 GROUP BY model_id ORDER BY 1 LIMIT 1;
-SELECT model_id, count(*), avg(score), max(latency) FROM metrics WHERE score > 0.2 GROUP BY model_id ORDER BY 1 LIMIT 1;
-SQL
-chmod 644 /tmp/q.sql
-PSQL="/usr/lib/postgresql/15/bin/psql -h /tmp -d postgres -X"
+#!/usr/bin/env bash
+# pg_strom on a real GPU with the postgresql role's own recipe, then `mlopsctl bench gpu` at scale factor 10 with
+# pg_strom on and off (same CPU workers, identical results checked), in one call of a few minutes on a GPU machine
+# without network, systemd or apt (the lent H100/H200). The role cannot run there, so this script runs its parts:
+# module_utils/pg_strom.py writes the pkg-config files and the make parameters, filter pg_tuning the GPU host's
+# settings, exactly as the role does. Inputs in .gpu-carry/ from tools/gpu/pgstrom-device-prepare.sh (run here first).
+# Usage there: OUT=/some/dir bash tools/gpu/pgstrom-device-check.sh [SCALE]   (SCALE: default 10 = 60 M fact rows)
+#   --build-only as first argument: stop after the build and install (what a CPU machine can check, with a stub).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+OUT=${OUT:?set OUT to a directory for the log and figures}
+exec > >(tee "$OUT/pgstrom.log") 2>&1
+build_only=false
+[ "${1:-}" = --build-only ] && { build_only=true; shift; }
+scale=${1:-10}
+carry=$PWD/.gpu-carry
+export PYTHONPATH=$PWD/collections:$PWD/tools/src
+pg=15
+cuda=${CUDA_HOME:-/usr/local/cuda}
+start=$(date +%s)
+say() { echo "[$(($(date +%s) - start)) s] $*"; }
+
+say "PostgreSQL $pg from Debian 12's packages"
+for f in "$carry"/pgdeb/*.deb; do dpkg -x "$f" /; done
+ldconfig
+PGBIN=/usr/lib/postgresql/$pg/bin
+export PATH=$cuda/bin:$PGBIN:$PATH
+"$PGBIN/pg_config" --version
+nvidia-smi --query-gpu=name,compute_cap,driver_version,memory.total --format=csv,noheader || true
+
+# pyarrow: this machine's own where pg_strom builds with its Arrow, else the role's pinned wheel, hash-checked.
+read -r pa_dir pa_version < <(python3 - <<'PY'
+import os
+from ansible_collections.datatech.mlops.plugins.module_utils.pg_strom import RELEASES, version_tuple
+release = RELEASES["6.1"]
+try:
+    import pyarrow
+    if release.arrow_min <= version_tuple(pyarrow.__version__)[0] <= release.arrow_max:
+        print(os.path.dirname(pyarrow.__file__), pyarrow.__version__)
+        raise SystemExit
+except ImportError:
+    pass
+print("-", "-")
+PY
+)
+if [ "$pa_dir" = - ]; then
+  wheel=$(ls "$carry"/wheels/pyarrow-*.whl 2>/dev/null | head -1)
+  [ -n "$wheel" ] || { say "no usable pyarrow here: run tools/gpu/pgstrom-device-prepare.sh --wheel and carry .gpu-carry"; exit 1; }
+  python3 -m pip install -q --no-deps --require-hashes --no-index --target /opt/pg_strom/pyarrow \
+    -r "$carry/pyarrow-requirements.txt" --find-links "$carry/wheels"
+  pa_dir=/opt/pg_strom/pyarrow/pyarrow
+  pa_version=$(python3 -c "import sys; sys.path.insert(0, '/opt/pg_strom/pyarrow'); import pyarrow; print(pyarrow.__version__)")
+fi
+say "Arrow/Parquet from pyarrow $pa_version in $pa_dir"
+
+# cufile.h: in the toolkit where NVIDIA installed it, else in the nvidia-cufile wheel beside it.
+includes=("$pa_dir/include")
+if [ ! -e "$cuda/include/cufile.h" ]; then
+  cufile=$(python3 -c "import glob, site; print(next(iter(glob.glob(site.getsitepackages()[0] + '/nvidia/*/include/cufile.h')), ''))")
+  [ -n "$cufile" ] && includes+=("$(dirname "$cufile")")
+fi
+
+# The role's recipe: the libraries' link names, pkg-config files and make parameters, from module_utils/pg_strom.py.
+libcuda=$(ls /usr/lib/x86_64-linux-gnu/libcuda.so.1 /usr/local/nvidia/lib64/libcuda.so.1 "$cuda"/lib64/stubs/libcuda.so 2>/dev/null | head -1)
+src=$carry/pg-strom
+mkdir -p /opt/pg_strom/pkgconfig "$src/link"
+ln -sfn "$libcuda" "$src/link/libcuda.so"
+mapfile -d '' make_args < <(python3 - "$pa_dir" "$pa_version" "$PGBIN/pg_config" "$cuda" "$src/link" "${includes[@]}" <<'PY'
+import os, sys
+from ansible_collections.datatech.mlops.plugins.module_utils.pg_strom import arrow_soversion, make_params, pkgconfig_files
+pa_dir, version, pg_config, cuda, link, *includes = sys.argv[1:]
+for name, text in pkgconfig_files(pa_dir, version).items():
+    open(f"/opt/pg_strom/pkgconfig/{name}", "w").write(text)
+for lib in ("libarrow", "libparquet"):
+    target = os.path.join(pa_dir, f"{lib}.so")
+    if not os.path.exists(target):
+        os.symlink(f"{lib}.so.{arrow_soversion(version)}", target)
+for key, value in make_params(pg_config, cuda, includes, link).items():
+    sys.stdout.write(f"{key}={value}\0")
+PY
+)
+say "make install ${make_args[*]}"
+PKG_CONFIG_PATH=/opt/pg_strom/pkgconfig make -C "$src/src" -j"$(nproc)" install "${make_args[@]}" >"$OUT/build.log" 2>&1 ||
+  { tail -40 "$OUT/build.log"; exit 1; }
+readelf --dynamic "/usr/lib/postgresql/$pg/lib/pg_strom.so" | grep -E "NEEDED|RUNPATH"
+say "pg_strom built and installed"
+$build_only && exit 0
+
+id pgt >/dev/null 2>&1 || useradd -m pgt
+pkill -u pgt postgres || true
+rm -rf /tmp/pgdata
+su pgt -c "$PGBIN/initdb -D /tmp/pgdata -A trust" >/dev/null
+# The settings the role gives a GPU host of this size (filter pg_tuning with gpu=True), and pg_strom's preload.
+python3 - >>/tmp/pgdata/postgresql.conf <<'PY'
+import os
+from ansible_collections.datatech.mlops.plugins.filter.postgresql import pg_conf_value, pg_tuning
+memory_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
+settings = {**pg_tuning(memory_mb, os.cpu_count(), 100, gpu=True), "max_worker_processes": 100}
+settings.update(shared_preload_libraries="$libdir/pg_strom", unix_socket_directories="/tmp", jit=False)
+print("\n".join(f"{name} = {pg_conf_value(value)}" for name, value in sorted(settings.items())))
+PY
+grep -E "shared_buffers|max_worker|parallel" /tmp/pgdata/postgresql.conf | tail -6
+su pgt -c "PATH=$cuda/bin:\$PATH $PGBIN/pg_ctl -D /tmp/pgdata -l /tmp/pg.log -w -t 600 start" || { cat /tmp/pg.log; exit 1; }
+say "server started with pg_strom preloaded"
+grep -i "PG-Strom" /tmp/pg.log | head -4
+psql="$PGBIN/psql -h /tmp -U pgt -d postgres -X -v ON_ERROR_STOP=1"
+su pgt -c "$psql -c 'CREATE EXTENSION pg_strom' -c \"SELECT att_name, att_value FROM pgstrom.gpu_device_info WHERE att_name IN ('DEV_NAME', 'DEV_TOTAL_MEMSZ', 'DEV_CC_MAJOR', 'DEV_CC_MINOR')\""
 # The first start compiles the GPU code in the background; GPU plans appear once it is ready.
-t0=$(date +%s)
-for i in $(seq 1 120); do
-  grep -qiE "fatbin.*(built|success|ready)|rebuild.*(done|complet)" /tmp/pg.log && break
-  su pgt -c "$PSQL -Atc \"SELECT 1\"" >/dev/null; sleep 3
-  [ $((i % 10)) -eq 0 ] && tail -2 /tmp/pg.log
+for _ in $(seq 1 90); do
+  grep -q "fatbin image is ready" /tmp/pg.log && break
+  sleep 2
 done
-echo "GPU CODE READY after seconds: $(( $(date +%s) - t0 ))"; grep -iE "fatbin" /tmp/pg.log | tail -3 | cut -c1-200
-su pgt -c "$PSQL -f /tmp/q.sql" 2>&1 | tee $OUT/queries.txt
-cp /tmp/pg.log $OUT/pg.log
+say "$(grep -m1 'fatbin image is ready' /tmp/pg.log || echo 'GPU code not ready after 180 s')"
+
+say "mlopsctl bench gpu --scale $scale (pg_strom on and off, every CPU as parallel workers both ways)"
+python3 -m mlopsctl bench gpu --dsn "host=/tmp user=pgt dbname=postgres" --scale "$scale" --runs 3 \
+  --json "$OUT/bench-gpu.json" | tee "$OUT/bench-gpu.txt"
+cp /tmp/pg.log "$OUT/pg.log"
+say "done"

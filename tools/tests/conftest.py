@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from mlopsctl.config import LocalConfig, parse_local
+from mlopsctl.config import RELEASES, LocalConfig, parse_local
 from mlopsctl.engine import EngineError, detect_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 COLLECTION = ROOT / "collections/ansible_collections/datatech/mlops"
-sys.path.insert(0, str(COLLECTION / "plugins/modules"))
-sys.path.insert(0, str(COLLECTION / "plugins/filter"))
+# What the Debian release the local hosts run by default ships.
+PG_MAJOR = RELEASES[LocalConfig().distribution].postgresql
+PYTHON = RELEASES[LocalConfig().distribution].python
 
 
 # Markers of tests that boot real hosts: they need root and a container engine (`docker`: a Docker engine).

@@ -10,7 +10,7 @@ import subprocess
 import time
 
 import pytest
-from conftest import hosts_config
+from conftest import PG_MAJOR, hosts_config
 from test_platform_real import mlopsctl, playbook
 
 from mlopsctl.engine import Engine, detect_engine
@@ -19,7 +19,7 @@ from mlopsctl.hosts import hosts_down, hosts_up
 pytestmark = [pytest.mark.platform]
 
 DB, BAK = "pitrdb01", "pitrbak01"
-DATA_DIR = "/var/lib/postgresql/15/main"
+DATA_DIR = f"/var/lib/postgresql/{PG_MAJOR}/main"
 # The platform's db play without Airflow hosts: no client networks to allow.
 NO_CLIENTS = json.dumps({"postgresql_hba_entries": []})
 
@@ -123,7 +123,7 @@ def test_restore_before_the_first_backup_is_refused_and_changes_nothing(pitr) ->
     assert done.returncode != 0
     assert "before the earliest restorable time" in " ".join((done.stdout + done.stderr).split())
     assert state(engine) == before
-    assert on_db(engine, "ls", "/var/lib/postgresql/15").stdout.split() == ["main"]
+    assert on_db(engine, "ls", f"/var/lib/postgresql/{PG_MAJOR}").stdout.split() == ["main"]
 
 
 def test_restore_latest_keeps_the_live_data_directory_aside(pitr, capsys) -> None:
@@ -135,12 +135,13 @@ def test_restore_latest_keeps_the_live_data_directory_aside(pitr, capsys) -> Non
     done = mlopsctl("db", "restore", "--latest", "--inventory", str(inventory))
     restore_s = time.monotonic() - start
     assert done.returncode == 0
-    kept = [n for n in on_db(engine, "ls", "/var/lib/postgresql/15").stdout.split() if n.startswith("main.before-")]
+    listed = on_db(engine, "ls", f"/var/lib/postgresql/{PG_MAJOR}").stdout.split()
+    kept = [n for n in listed if n.startswith("main.before-")]
     with capsys.disabled():
         print(f"\nrestore --latest: {state(engine)[0]} rows (expected {expected[0]}) in {restore_s:.1f}s; kept {kept}")
     assert state(engine) == expected
     assert len(kept) == 1 and kept[0] in done.stdout
-    assert on_db(engine, "test", "-f", f"/var/lib/postgresql/15/{kept[0]}/PG_VERSION").returncode == 0
+    assert on_db(engine, "test", "-f", f"/var/lib/postgresql/{PG_MAJOR}/{kept[0]}/PG_VERSION").returncode == 0
 
 
 def test_a_restore_that_fails_puts_the_live_data_directory_back(pitr) -> None:
@@ -153,10 +154,10 @@ def test_a_restore_that_fails_puts_the_live_data_directory_back(pitr) -> None:
     t = sql(
         engine, "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC' - interval '1 second', 'YYYY-MM-DD HH24:MI:SS')"
     )
-    before = on_db(engine, "ls", "/var/lib/postgresql/15").stdout.split()
+    before = on_db(engine, "ls", f"/var/lib/postgresql/{PG_MAJOR}").stdout.split()
     done = mlopsctl("db", "restore", "--to", t, "--inventory", str(inventory))
     assert done.returncode != 0
     output = " ".join((done.stdout + done.stderr).split())  # Ansible wraps long messages
     assert "The previous data directory is back in place and PostgreSQL runs from it" in output
     assert state(engine) == expected
-    assert on_db(engine, "ls", "/var/lib/postgresql/15").stdout.split() == before
+    assert on_db(engine, "ls", f"/var/lib/postgresql/{PG_MAJOR}").stdout.split() == before

@@ -1,8 +1,18 @@
 from pathlib import Path
 
 import pytest
+import yaml
 
-from mlopsctl.config import ConfigError, load_config, parse_local, parse_publish, require_platform_groups
+from mlopsctl.config import (
+    DISTRIBUTIONS,
+    RELEASES,
+    ConfigError,
+    LocalConfig,
+    load_config,
+    parse_local,
+    parse_publish,
+    require_platform_groups,
+)
 
 
 def test_defaults_give_four_hosts_with_fixed_addresses(tmp_path: Path) -> None:
@@ -105,3 +115,14 @@ def test_site_needs_a_db_and_an_airflow_host_but_a_role_test_does_not(tmp_path: 
     with pytest.raises(ConfigError, match=r"no host is in group\(s\) airflow; site.yml needs them"):
         require_platform_groups(only_db)
     require_platform_groups(parse_local({}, tmp_path))
+
+
+def test_the_releases_table_agrees_with_the_roles(root: Path) -> None:
+    """mlopsctl's Debian releases: the PostgreSQL the role installs there, constraints for their Python."""
+    roles = root / "collections/ansible_collections/datatech/mlops/roles"
+    role_versions = yaml.safe_load((roles / "postgresql/vars/main.yml").read_text())["_postgresql_distro_versions"]
+    airflow = yaml.safe_load((roles / "airflow/defaults/main.yml").read_text())["airflow_version"]
+    assert LocalConfig().distribution == "trixie" == DISTRIBUTIONS[0]
+    for name, release in RELEASES.items():
+        assert role_versions[name] == release.postgresql
+        assert (roles / f"airflow/files/constraints-{airflow}-py{release.python}.txt").is_file(), name

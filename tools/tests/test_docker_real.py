@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import testinfra
-from conftest import ROOT, hosts_config
+from conftest import PG_MAJOR, ROOT, hosts_config
 
 from mlopsctl.engine import detect_engine
 from mlopsctl.hosts import hosts_down, hosts_up
@@ -92,11 +92,11 @@ def test_airflow_is_healthy_over_https_verified_by_the_platform_ca(converged) ->
 def test_postgresql_runs_at_boot_and_listens_on_the_private_address(converged) -> None:
     db = testinfra.get_host(f"docker://{DB}")
     # Debian's postgresql unit starts every cluster at boot; the cluster's own unit is the server.
-    assert db.service("postgresql").is_enabled and db.service("postgresql@15-main").is_running
+    assert db.service("postgresql").is_enabled and db.service(f"postgresql@{PG_MAJOR}-main").is_running
     address = json.loads(db.check_output("ip -j -4 addr show eth0"))[0]["addr_info"][0]["local"]
     assert db.socket(f"tcp://{address}:5432").is_listening
-    assert db.package("postgresql-15").version.startswith("15.")
-    assert db.file("/var/lib/postgresql/15/main").mode == 0o700
+    assert db.package(f"postgresql-{PG_MAJOR}").version.startswith(f"{PG_MAJOR}.")
+    assert db.file(f"/var/lib/postgresql/{PG_MAJOR}/main").mode == 0o700
 
 
 def test_airflow_components_run_at_boot_behind_nginx_with_their_secrets_kept_private(converged) -> None:

@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 import yaml
+from conftest import COLLECTION
 from test_bench_gpu import local_postgres  # noqa: F401  (the throwaway PostgreSQL server, a fixture)
 
 from mlopsctl.cli import build_parser
@@ -140,7 +141,9 @@ def message_templates() -> list[re.Pattern[str]]:
         for text in _strings(yaml.safe_load(path.read_text())):
             text = re.sub(r"\{%-? *else *-?%\}.*?\{%-? *end(for|if) *-?%\}", "{{ }}", " ".join(text.split()))
             templates.append(re.split(r"\{\{.*?\}\}|\{%.*?%\}", text))
-    for path in [*(ROOT / "tools/src/mlopsctl").glob("*.py"), *(ROOT / "dags").rglob("*.py")]:
+    python = [*(ROOT / "tools/src/mlopsctl").rglob("*.py"), *(ROOT / "dags").rglob("*.py")]
+    python += [*(COLLECTION / "plugins").rglob("*.py"), *(ROOT / ROLES).rglob("*.py")]
+    for path in python:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 templates.append([" ".join(node.value.split())])

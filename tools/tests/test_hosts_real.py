@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import testinfra
-from conftest import ROOT, hosts_config
+from conftest import PYTHON, ROOT, hosts_config
 
 from mlopsctl.config import LocalConfig
 from mlopsctl.engine import Engine, detect_engine
@@ -97,8 +97,8 @@ def test_hosts_run_sshd_for_the_projects_key_only(booted: Booted) -> None:
     assert host.socket("tcp://0.0.0.0:22").is_listening
     assert host.file("/root/.ssh/authorized_keys").mode == 0o600
     assert "PasswordAuthentication no" in host.file("/etc/ssh/sshd_config.d/mlops.conf").content_string
-    # Debian 12's Python: the interpreter Ansible's modules run with on these hosts.
-    assert host.package("python3").version.startswith("3.11")
+    # The release's Python: the interpreter Ansible's modules run with on these hosts.
+    assert host.package("python3").version.startswith(PYTHON)
 
 
 def test_published_ports_listen_on_loopback_only(booted: Booted) -> None:

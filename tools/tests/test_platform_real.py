@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, hosts_config
+from conftest import PG_MAJOR, ROOT, hosts_config
 
 from mlopsctl.bench_dags import Api
 from mlopsctl.engine import detect_engine
@@ -215,9 +215,8 @@ def test_a_second_checkout_without_the_platform_ca_stops_before_changing_anythin
 
 
 def server_cert(engine) -> str:
-    cmd = engine.cmd(
-        "exec", "pdb01", "openssl", "x509", "-in", "/etc/postgresql/15/main/server.crt", "-noout", "-serial", "-enddate"
-    )
+    cert = f"/etc/postgresql/{PG_MAJOR}/main/server.crt"
+    cmd = engine.cmd("exec", "pdb01", "openssl", "x509", "-in", cert, "-noout", "-serial", "-enddate")
     return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
 
 

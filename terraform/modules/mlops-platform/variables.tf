@@ -47,7 +47,7 @@ variable "ssh_public_key" {
 
 variable "image_name" {
   type        = string
-  description = "Name of the boot image (Debian 12 or Ubuntu 24.04, as pg_strom needs PostgreSQL 15+; on GPU clouds an image with the NVIDIA driver); the newest of that name is used."
+  description = "Boot image name, the newest of that name is used: Debian 13 (PostgreSQL 17; what the platform is tested on), Debian 12 also works, Ubuntu 24.04 is not tested here. On GPU flavors the image must bring the NVIDIA driver and CUDA toolkit, or pg_strom stays off (the role says why)."
 }
 
 variable "db_flavor_name" {

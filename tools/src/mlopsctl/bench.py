@@ -14,19 +14,19 @@ from pathlib import Path
 
 import yaml
 
-from mlopsctl.config import LocalConfig, parse_local
+from mlopsctl.config import RELEASES, LocalConfig, parse_local
 from mlopsctl.engine import Engine
 from mlopsctl.hosts import hosts_down, hosts_up
 from mlopsctl.progress import CommandError, say
 
 LABEL = "mlopsbench"
 ROLES = Path("collections/ansible_collections/datatech/mlops/roles")
-AIRFLOW_CONSTRAINTS = ROLES / "airflow/files/constraints-{}-py3.11.txt"
-# The floor's db host installs exactly what the postgresql role installs (Debian 12: PostgreSQL 15), with the library
+AIRFLOW_CONSTRAINTS = ROLES / "airflow/files/constraints-{airflow}-py{python}.txt"
+# The floor's db host installs exactly what the postgresql role installs (the release's PostgreSQL), with the library
 # platform_ca signs the host's certificate with.
 FLOOR_DB = (
     "apt-get update -q && apt-get install -y -q --no-install-recommends "
-    "postgresql-15 postgresql-client-15 python3-psycopg2 acl python3-cryptography"
+    "postgresql-{pg} postgresql-client-{pg} python3-psycopg2 acl python3-cryptography"
 )
 # ... and its airflow host what the airflow role installs, the way it installs it: uv into a venv, then the packages,
 # and nginx, the HTTPS proxy in front of the API server.
@@ -120,14 +120,15 @@ def bench_site(
         hosts_down(engine, cfg, inventory)  # leftovers of an interrupted run would not be fresh
         try:
             hosts_up(engine, cfg, inventory, root / ".mlops/logs")
-            constraints = root / str(AIRFLOW_CONSTRAINTS).format(version)
+            release = RELEASES[cfg.distribution]
+            constraints = root / str(AIRFLOW_CONSTRAINTS).format(airflow=version, python=release.python)
             subprocess.run(engine.cmd("cp", str(constraints), "bench-fair01:/root/constraints.txt"), check=True)
             log("==> floor: the same packages installed by hand on two identical fresh hosts at once")
             figures["floor"].append(
                 floor_run(
                     engine,
                     {
-                        "bench-fdb01": FLOOR_DB,
+                        "bench-fdb01": FLOOR_DB.format(pg=release.postgresql),
                         "bench-fair01": FLOOR_AIRFLOW.format(packages=packages, uv=defaults["airflow_uv_version"]),
                     },
                 )
@@ -144,7 +145,7 @@ def bench_site(
 
 
 FLOOR_TEXT = (
-    "floor = on identical fresh hosts at once, apt-get install postgresql-15 postgresql-client-15 python3-psycopg2 acl "
+    "floor = on identical fresh hosts at once, apt-get install postgresql-N postgresql-client-N python3-psycopg2 acl "
     "python3-cryptography (db) and python3-venv python3-packaging acl python3-cryptography nginx-light + uv (pip) + "
     "uv pip install of Airflow, its providers (FAB included) and "
     "dags/requirements.txt with the role's constraints (airflow)"

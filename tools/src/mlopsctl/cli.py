@@ -20,7 +20,7 @@ from mlopsctl import db, k8s, secrets
 from mlopsctl.bench import bench_site, site_report
 from mlopsctl.bench_dags import Api, bench_dag_delivery, dags_report
 from mlopsctl.bench_gpu import bench_gpu
-from mlopsctl.config import ENGINES, ConfigError, LocalConfig, load_config, require_platform_groups
+from mlopsctl.config import DISTRIBUTIONS, ENGINES, ConfigError, LocalConfig, load_config, require_platform_groups
 from mlopsctl.docs import write_reference_pages, write_role_readmes, write_terraform_readme
 from mlopsctl.engine import EngineError, detect_engine
 from mlopsctl.hosts import hosts_down, hosts_up
@@ -169,6 +169,8 @@ def cmd_hosts(args: argparse.Namespace) -> int:
 
 def cmd_image(args: argparse.Namespace) -> int:
     cfg = local_settings(args)
+    if args.distribution:
+        cfg = dataclasses.replace(cfg, distribution=args.distribution)
     print(ensure_image(detect_engine(cfg.engine), cfg, args.root / ".mlops/logs"))
     return 0
 
@@ -381,6 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
     hosts.set_defaults(func=cmd_hosts)
 
     image = sub.add_parser("image", help="build the base image if missing and print its name (molecule uses it)")
+    image.add_argument("--distribution", choices=DISTRIBUTIONS, help="Debian release (default: the settings file's)")
     image.set_defaults(func=cmd_image)
 
     bench = sub.add_parser("bench", help="medians of several runs: site.yml cold/floor/no-op, DAG deploy latency")

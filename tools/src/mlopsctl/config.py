@@ -10,7 +10,23 @@ from pathlib import Path
 from typing import Any
 
 ENGINES = ("auto", "podman", "docker")
-DISTRIBUTIONS = ("bookworm", "trixie")
+
+
+@dataclass(frozen=True)
+class DebianRelease:
+    """What a Debian release ships that the platform depends on."""
+
+    number: str
+    postgresql: str
+    python: str
+
+
+# Debian releases the local hosts can run; trixie (Debian 13) is what the clouds' images and the tests default to.
+RELEASES = {
+    "trixie": DebianRelease(number="13", postgresql="17", python="3.13"),
+    "bookworm": DebianRelease(number="12", postgresql="15", python="3.11"),
+}
+DISTRIBUTIONS = tuple(RELEASES)
 HOSTNAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 # The platform needs these groups; a config without them cannot run site.yml.
 REQUIRED_GROUPS = ("db", "airflow")
@@ -38,7 +54,7 @@ class HostSpec:
 @dataclass(frozen=True)
 class LocalConfig:
     engine: str = "auto"
-    distribution: str = "bookworm"
+    distribution: str = "trixie"
     mirror: str = "http://deb.debian.org/debian"
     network: str = "mlops"
     subnet: str = "10.213.7.0/24"

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from ansible.errors import AnsibleError
+from ansible.errors import AnsibleError, AnsibleFilterError
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
+from ansible_collections.datatech.mlops.plugins.filter.postgresql import (
+    fill_defaults,
+    pg_conf_value,
+    pg_preload_merge,
+    pg_tuning,
+)
 
 
 def render(expression, **variables):
@@ -45,3 +51,73 @@ def test_fill_defaults_fills_only_what_is_missing():
     items = [{"name": "a", "state": "absent"}, {"name": "b"}]
     filled = render("items | datatech.mlops.fill_defaults({'state': 'present'})", items=items)
     assert filled == [{"name": "a", "state": "absent"}, {"name": "b", "state": "present"}]
+
+
+def test_tuning_follows_the_hosts_size():
+    tuned = pg_tuning(16384, 8, 100)
+    assert (tuned["shared_buffers"], tuned["effective_cache_size"]) == ("4096MB", "12288MB")
+    assert (tuned["maintenance_work_mem"], tuned["work_mem"]) == ("1024MB", "15MB")
+    assert (tuned["max_parallel_workers"], tuned["max_parallel_workers_per_gather"]) == (8, 4)
+    assert tuned["max_worker_processes"] == 8
+
+
+def test_tuning_caps_and_floors():
+    tuned = pg_tuning(512 * 1024, 1, 5000)
+    assert (tuned["maintenance_work_mem"], tuned["wal_buffers"]) == ("2048MB", "16MB")
+    assert tuned["max_parallel_workers_per_gather"] == 1
+    assert pg_tuning(256, 1, 10000)["work_mem"] == "4MB"
+
+
+def test_gpu_hosts_keep_shared_buffers_small_and_give_pg_strom_its_workers():
+    """A 128 GB, 16-core GPU host: 1 GB shared buffers (the measured fast setting), 100 workers, 8 per query."""
+    cpu, gpu = pg_tuning(131072, 16, 100), pg_tuning(131072, 16, 100, gpu=True)
+    assert (cpu["shared_buffers"], gpu["shared_buffers"]) == ("32768MB", "1024MB")
+    assert cpu["effective_cache_size"] == gpu["effective_cache_size"] == "98304MB"
+    assert (cpu["max_worker_processes"], gpu["max_worker_processes"]) == (16, 100)
+    assert (cpu["max_parallel_workers_per_gather"], gpu["max_parallel_workers_per_gather"]) == (4, 8)
+    assert gpu["max_parallel_workers"] == 16
+    # What shared buffers no longer hold is left to every connection's sorts.
+    assert int(gpu["work_mem"].removesuffix("MB")) > int(cpu["work_mem"].removesuffix("MB"))
+    # A host smaller than 4 GB keeps a quarter of its memory.
+    assert pg_tuning(2048, 2, 100, gpu=True)["shared_buffers"] == "512MB"
+
+
+def test_tuning_refuses_tiny_hosts():
+    with pytest.raises(AnsibleFilterError, match="too little memory"):
+        pg_tuning(128, 1)
+
+
+@pytest.mark.parametrize(
+    ("existing", "add", "remove", "expected"),
+    [
+        ("", ["$libdir/pg_strom"], [], "$libdir/pg_strom"),
+        ("pg_stat_statements", ["$libdir/pg_strom"], [], "pg_stat_statements,$libdir/pg_strom"),
+        (
+            "'pg_stat_statements, auto_explain'",
+            ["$libdir/pg_strom"],
+            [],
+            "pg_stat_statements,auto_explain,$libdir/pg_strom",
+        ),
+        (["pg_strom", "auto_explain"], ["$libdir/pg_strom"], [], "pg_strom,auto_explain"),
+        ("pg_stat_statements,$libdir/pg_strom", [], ["$libdir/pg_strom"], "pg_stat_statements"),
+        ("pg_strom", [], ["$libdir/pg_strom"], ""),
+        (None, [], [], ""),
+    ],
+)
+def test_preload_merge_keeps_other_libraries(existing, add, remove, expected):
+    assert pg_preload_merge(existing, add, remove) == expected
+
+
+def test_preload_merge_refuses_odd_types():
+    with pytest.raises(AnsibleFilterError):
+        pg_preload_merge({"a": 1})
+
+
+@pytest.mark.parametrize(("value", "rendered"), [(0.5, "0.5"), ("4GB", "'4GB'"), ("C:\\x", "'C:\\\\x'")])
+def test_more_conf_values_are_quoted_safely(value, rendered):
+    assert pg_conf_value(value) == rendered
+
+
+def test_fill_defaults_refuses_what_is_not_a_list_of_dicts():
+    with pytest.raises(AnsibleFilterError):
+        fill_defaults(["a"], {})

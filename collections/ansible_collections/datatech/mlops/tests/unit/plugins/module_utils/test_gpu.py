@@ -1,9 +1,18 @@
-"""gpu_facts against fake sysfs/procfs trees and a fake nvidia-smi: every branch of the detection."""
+"""module_utils/gpu (gpu_facts, pg_strom_facts, the boot guard) against fake sysfs/procfs trees and nvidia-smi."""
+
+from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from gpu_facts import driver_from_procfs, gather, lowest_capability, parse_cuda_version, parse_query, toolkit_version
+from ansible_collections.datatech.mlops.plugins.module_utils.gpu import (
+    driver_from_procfs,
+    gather,
+    lowest_capability,
+    parse_cuda_version,
+    parse_query,
+    toolkit_version,
+)
 
 H100_QUERY = "NVIDIA H100 80GB HBM3, 9.0, 580.159.04, 81559\n"
 SMI_HEADER = "| NVIDIA-SMI 580.159.04   Driver Version: 580.159.04   CUDA Version: 13.0     |\n"
