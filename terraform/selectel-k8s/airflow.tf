@@ -1,6 +1,10 @@
 locals {
+  # The platform's one Airflow version (group_vars/airflow.yml): the VMs, this chart and the image's tag.
+  airflow_version = yamldecode(file("${path.module}/../../group_vars/airflow.yml")).airflow_version
   # What depends on the environment; the rest of the chart's values is k8s/airflow/values.yaml.
   airflow_values = {
+    airflowVersion    = local.airflow_version
+    defaultAirflowTag = local.airflow_version
     images = {
       airflow = {
         repository = var.airflow_image_repository
@@ -42,4 +46,11 @@ resource "helm_release" "airflow" {
   ]
 
   depends_on = [selectel_mks_nodegroup_v1.cpu, kubernetes_manifest.route_api]
+
+  lifecycle {
+    precondition {
+      condition     = startswith(var.airflow_image_tag, "${local.airflow_version}-")
+      error_message = "airflow_image_tag must start with ${local.airflow_version}- (group_vars/airflow.yml airflow_version, the Airflow of the VMs): build the image of that version."
+    }
+  }
 }

@@ -122,11 +122,11 @@ variable "airflow_image_repository" {
 
 variable "airflow_image_tag" {
   type        = string
-  description = "Tag of that image; the pipeline tags it <airflow version>-<commit>."
+  description = "Tag of that image; the pipeline tags it <airflow version>-<commit> (checked against group_vars/airflow.yml at plan time)."
 
   validation {
-    condition     = can(regex("^3\\.3\\.2-", var.airflow_image_tag))
-    error_message = "airflow_image_tag must start with 3.3.2- (the Airflow version of the VMs and of k8s/airflow/values.yaml)."
+    condition     = can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+-[0-9a-z]+$", var.airflow_image_tag))
+    error_message = "airflow_image_tag must be <airflow version>-<commit>, e.g. 3.3.2-0123abcd, as the pipeline's build:image:k8s job prints it."
   }
 }
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import testinfra
+import yaml
 from conftest import PG_MAJOR, ROOT, hosts_config
 
 from mlopsctl.engine import detect_engine
@@ -110,7 +111,7 @@ def test_airflow_components_run_at_boot_behind_nginx_with_their_secrets_kept_pri
     config = air.file("/etc/airflow/airflow.cfg")
     assert (config.user, config.group, config.mode) == ("root", "airflow", 0o640)
     version = air.check_output("/opt/airflow/bin/python -c 'import airflow; print(airflow.__version__)'")
-    assert version == "3.3.2"
+    assert version == yaml.safe_load((ROOT / "group_vars/airflow.yml").read_text())["airflow_version"]
 
 
 def test_published_https_port_listens_on_loopback_only(converged) -> None:

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import stat
+import subprocess
 import urllib.error
 from pathlib import Path
 from typing import Any
@@ -150,22 +151,36 @@ def test_airflow_uses_db01_kubernetes_executor_and_fab() -> None:
     assert v["dagProcessor"]["enabled"] is True
 
 
-def test_same_airflow_version_as_the_vms_everywhere() -> None:
+def test_one_airflow_version_for_the_vms_the_chart_and_the_image() -> None:
+    """group_vars/airflow.yml owns it: the chart values, the image and its tag read it; nobody else pins one."""
     vms = yaml.safe_load((ROOT / "group_vars/airflow.yml").read_text())["airflow_version"]
     v = values()
-    assert v["airflowVersion"] == v["defaultAirflowTag"] == vms
+    assert "airflowVersion" not in v and "defaultAirflowTag" not in v
+    airflow_tf = (ROOT / "terraform/selectel-k8s/airflow.tf").read_text()
+    assert 'yamldecode(file("${path.module}/../../group_vars/airflow.yml")).airflow_version' in airflow_tf
+    assert "airflowVersion    = local.airflow_version" in airflow_tf
+    assert 'startswith(var.airflow_image_tag, "${local.airflow_version}-")' in airflow_tf
     dockerfile = (ROOT / "k8s/airflow/Dockerfile").read_text()
-    assert re.search(rf"^ARG AIRFLOW_VERSION={re.escape(vms)}$", dockerfile, re.MULTILINE)
+    assert re.search(r"^ARG AIRFLOW_VERSION$", dockerfile, re.MULTILINE), "the image takes the version as a build arg"
     assert "FROM apache/airflow:${AIRFLOW_VERSION}-python${PYTHON_VERSION}" in dockerfile
     assert "--constraint /opt/mlops/constraints.txt" in dockerfile and "dags/requirements.txt" in dockerfile
+    pipeline = yaml.safe_load((ROOT / ".gitlab-ci.yml").read_text())
+    (job,) = [job for job in pipeline.values() if isinstance(job, dict) and "k8s/airflow/Dockerfile" in str(job)]
+    script = " ".join(job["script"])
+    assert "group_vars/airflow.yml" in script and '--build-arg "AIRFLOW_VERSION=$version"' in script
+    # The pipeline's sed reads the version as written there.
+    read = re.search(r"sed -n '([^']+)' group_vars/airflow.yml", script).group(1)
+    out = subprocess.run(["sed", "-n", read, str(ROOT / "group_vars/airflow.yml")], capture_output=True, text=True)
+    assert out.stdout.strip() == vms
     python = re.search(r"^ARG PYTHON_VERSION=(\S+)$", dockerfile, re.MULTILINE).group(1)
     constraints = (
         ROOT / f"collections/ansible_collections/datatech/mlops/roles/airflow/files/constraints-{vms}-py{python}.txt"
     )
     assert constraints.is_file(), f"the image would use constraints the VMs do not have: {constraints}"
-    (validation,) = tf_variables()["airflow_image_tag"]["validation"]
-    escaped = vms.replace(".", "\\\\.")  # as HCL writes the regex: backslashes doubled
-    assert f"^{escaped}-" in unq(validation["condition"])
+    # No other pin of a version of the form the image tag has.
+    for path in ("k8s/airflow/values.yaml", "k8s/airflow/Dockerfile", "terraform/selectel-k8s/k8s-variables.tf"):
+        text = (ROOT / path).read_text()
+        assert f"{vms}-" not in text.replace("3.3.2-0123abcd", "") and f'"{vms}"' not in text, path
 
 
 def test_every_secret_the_values_name_is_written_by_mlopsctl(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""Filters of the platform's secrets: what a running Airflow host holds, read back for the control node."""
+"""Filters of the airflow role: its accounts, and the secrets a running Airflow host holds, read back for the control
+node."""
 
 from __future__ import annotations
 
@@ -13,6 +14,12 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.datatech.mlops.plugins.module_utils.airflow_accounts import (
+    accounts,
+    document,
+    problems,
+    simple_passwords,
+)
 
 _SEED = re.compile(r"^[A-Za-z0-9]{32}$")
 
@@ -78,4 +85,11 @@ class FilterModule:
     """Ansible entry point."""
 
     def filters(self) -> dict[str, Any]:
-        return {"airflow_secrets": airflow_secrets, "private_dir": private_dir}
+        return {
+            "airflow_accounts": accounts,
+            "airflow_account_problems": problems,
+            "airflow_accounts_document": document,
+            "airflow_simple_passwords": simple_passwords,
+            "airflow_secrets": airflow_secrets,
+            "private_dir": private_dir,
+        }
