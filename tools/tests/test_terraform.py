@@ -4,6 +4,7 @@ never open to the internet, outputs complete for the inventory."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -178,9 +179,57 @@ def test_postgresql_from_a_k8s_root_is_open_to_its_node_subnet_only() -> None:
     assert ">= 16" in unq(validation["condition"])
 
 
-def test_admin_cidrs_refuse_the_whole_internet() -> None:
-    validations = blocks(MODULE, "variable")["admin_cidrs"]["validation"]
-    assert any('endswith(c, "/0")' in unq(v["condition"]) for v in validations)
+def terraform_eval(expression: str, tmp_path: Path) -> str:
+    """What `terraform console` prints for an expression (no provider needed); skipped where terraform is absent."""
+    binary = shutil.which("terraform")
+    if binary is None:
+        pytest.skip("terraform is not installed here: the validations were only parsed, not evaluated")
+    done = subprocess.run(
+        [binary, "console"], input=expression, cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def validation_of(variable: str, value: Any, tmp_path: Path) -> list[bool]:
+    """Each validation condition of a module variable, evaluated by Terraform itself with the given value."""
+    results = []
+    for validation in blocks(MODULE, "variable")[variable]["validation"]:
+        condition = unq(validation["condition"]).replace(f"var.{variable}", json.dumps(value))
+        results.append(terraform_eval(condition, tmp_path) == "true")
+    return results
+
+
+@pytest.mark.parametrize(
+    "cidrs",
+    [["0.0.0.0/0"], ["0.0.0.0/1", "128.0.0.0/1"], ["10.0.0.0/7"], ["::/0"], ["2001:db8::/31"], [], ["not-a-cidr"]],
+)
+def test_admin_cidrs_refuse_the_whole_internet(cidrs: list[str], tmp_path: Path) -> None:
+    assert not all(validation_of("admin_cidrs", cidrs, tmp_path)), cidrs
+
+
+def test_admin_cidrs_take_an_office_network(tmp_path: Path) -> None:
+    assert all(validation_of("admin_cidrs", ["203.0.113.0/24", "10.0.0.0/8", "2001:db8::/48"], tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("key", "accepted"),
+    [
+        ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleKey admin@example", True),
+        ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleKey", True),
+        ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleKey admin\nruncmd: [touch /pwned]", False),
+        ("ssh-ed25519 AAAAC3Nza\nruncmd:\n  - id", False),
+        ("ssh-dss AAAAB3NzaC1kc3M", False),
+        ("", False),
+    ],
+)
+def test_the_ssh_key_is_one_key_line_and_nothing_more(key: str, accepted: bool, tmp_path: Path) -> None:
+    expression = json.dumps(key)  # HCL reads JSON string escapes (\n) as its own
+    results = []
+    for validation in blocks(MODULE, "variable")["ssh_public_key"]["validation"]:
+        condition = unq(validation["condition"]).replace("var.ssh_public_key", expression)
+        results.append(terraform_eval(condition, tmp_path) == "true")
+    assert all(results) is accepted
 
 
 @pytest.mark.parametrize("cloud", CLOUD_ROOTS, ids=lambda p: p.name)

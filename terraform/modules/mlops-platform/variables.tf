@@ -18,9 +18,10 @@ variable "admin_cidrs" {
     error_message = "admin_cidrs must list at least one valid CIDR, e.g. [\"203.0.113.0/24\"]."
   }
 
+  # Not /0, and not the internet cut in halves (0.0.0.0/1 + 128.0.0.0/1): nothing wider than a /8.
   validation {
-    condition     = !anytrue([for c in var.admin_cidrs : endswith(c, "/0")])
-    error_message = "admin_cidrs must not contain a /0 network: SSH and the Airflow UI are for admins only."
+    condition     = alltrue([for c in var.admin_cidrs : try(tonumber(split("/", c)[1]) >= (strcontains(c, ":") ? 32 : 8), false)])
+    error_message = "admin_cidrs must list networks of /8 or narrower (IPv6: /32): SSH and the Airflow UI are for admins only, never the whole internet."
   }
 }
 
@@ -40,7 +41,8 @@ variable "ssh_public_key" {
   description = "Public SSH key of the admin user (one line, as in ~/.ssh/id_ed25519.pub)."
 
   validation {
-    condition     = can(regex("^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+", var.ssh_public_key))
+    # Anchored at both ends and one line: the key goes into cloud-init, where a line break would add directives.
+    condition     = can(regex("^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}( [A-Za-z0-9@._+-]{1,100})?$", var.ssh_public_key)) && !strcontains(var.ssh_public_key, "\n")
     error_message = "ssh_public_key must be an OpenSSH public key line (ssh-ed25519 AAAA..., ssh-rsa AAAA...)."
   }
 }

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.datatech.mlops.plugins.module_utils import pg_hba
 from ansible_collections.datatech.mlops.plugins.module_utils.pg_strom import (
     arrow_soversion,
     make_params,
@@ -75,15 +77,47 @@ def pg_preload_merge(value: Any, add: Any = None, remove: Any = None) -> str:
     return ",".join(merged)
 
 
+SETTING_NAME = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$")
+
+
 def pg_conf_value(value: Any) -> str:
-    """Render a value for postgresql.conf: booleans on/off, numbers bare, everything else quoted."""
+    """Render a value for postgresql.conf: booleans on/off, numbers bare, everything else quoted (never a new line)."""
     if isinstance(value, bool):
         return "on" if value else "off"
     if isinstance(value, (int, float)):
         return str(value)
     if isinstance(value, (list, tuple)):
         value = ",".join(str(v) for v in value)
-    return "'" + str(value).replace("\\", "\\\\").replace("'", "''") + "'"
+    text = str(value)
+    if any(char in text for char in "\n\r\0"):
+        raise AnsibleFilterError(f"pg_conf_value: {text!r} holds a line break or NUL, which postgresql.conf cannot")
+    return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def pg_settings_problems(settings: Any) -> list[str]:
+    """postgresql_settings names that are not setting names (a name is written into postgresql.conf as it is)."""
+    if not isinstance(settings, dict):
+        return [f"postgresql_settings must be a mapping of setting names to values, not {type(settings).__name__}"]
+    found = [
+        f"postgresql_settings key {name!r} is not a setting name"
+        for name in settings
+        if not SETTING_NAME.match(str(name))
+    ]
+    for name, value in settings.items():
+        if isinstance(value, str) and any(char in value for char in "\n\r\0"):
+            found.append(f"postgresql_settings {name} holds a line break or NUL")
+    return found
+
+
+def pg_hba_problems(entries: Any) -> list[str]:
+    return pg_hba.problems(entries)
+
+
+def pg_hba_lines(entries: Any) -> list[str]:
+    try:
+        return pg_hba.lines(entries)
+    except ValueError as exc:
+        raise AnsibleFilterError(f"pg_hba_lines: {exc}") from exc
 
 
 def fill_defaults(items: list[dict[str, Any]], defaults: dict[str, Any]) -> list[dict[str, Any]]:
@@ -103,5 +137,8 @@ class FilterModule:
             "pg_tuning": pg_tuning,
             "pg_preload_merge": pg_preload_merge,
             "pg_conf_value": pg_conf_value,
+            "pg_hba_lines": pg_hba_lines,
+            "pg_hba_problems": pg_hba_problems,
+            "pg_settings_problems": pg_settings_problems,
             "fill_defaults": fill_defaults,
         }

@@ -45,7 +45,8 @@ from ansible.plugins.lookup import LookupBase
 
 
 def tree_digest(root: str, exclude: list[str]) -> str:
-    """Digest of (relative path, content) of every regular file under root not matching an exclude pattern."""
+    """Digest of (relative path, content) of every regular file under root not matching an exclude pattern, and of
+    (relative path, target) of every symbolic link, which is never followed."""
     if not os.path.isdir(root):
         raise AnsibleLookupError(f"tree_digest: {root} is not a directory")
     digest = hashlib.sha256()
@@ -54,7 +55,13 @@ def tree_digest(root: str, exclude: list[str]) -> str:
         for name in sorted(filenames):
             path = os.path.join(dirpath, name)
             rel = os.path.relpath(path, root)
-            if not os.path.isfile(path) or any(fnmatch(rel, pattern) for pattern in exclude):
+            if any(fnmatch(rel, pattern) for pattern in exclude):
+                continue
+            # A link counts by where it points, never by what it points at: nothing outside the tree is read.
+            if os.path.islink(path):
+                digest.update(rel.encode() + b"\0link\0" + os.readlink(path).encode())
+                continue
+            if not os.path.isfile(path):
                 continue
             digest.update(rel.encode() + b"\0")
             with open(path, "rb") as handle:

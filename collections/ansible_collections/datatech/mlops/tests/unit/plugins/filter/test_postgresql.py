@@ -10,6 +10,7 @@ from ansible_collections.datatech.mlops.plugins.filter.postgresql import (
     fill_defaults,
     pg_conf_value,
     pg_preload_merge,
+    pg_settings_problems,
     pg_tuning,
 )
 
@@ -121,3 +122,20 @@ def test_more_conf_values_are_quoted_safely(value, rendered):
 def test_fill_defaults_refuses_what_is_not_a_list_of_dicts():
     with pytest.raises(AnsibleFilterError):
         fill_defaults(["a"], {})
+
+
+@pytest.mark.parametrize("value", ["on\nshared_preload_libraries = 'evil'", "a\rb", "nul\0"])
+def test_a_value_with_a_line_break_is_refused(value):
+    with pytest.raises(AnsibleFilterError, match="line break or NUL"):
+        pg_conf_value(value)
+
+
+def test_setting_names_and_values_are_checked_before_postgresql_conf_is_written():
+    assert (
+        pg_settings_problems({"work_mem": "64MB", "pg_strom.enabled": True, "auto_explain.log_min_duration": 5}) == []
+    )
+    found = pg_settings_problems({"work_mem\nfsync": "off", "ok": "x\ny", "Bad-Name": 1})
+    assert len(found) == 3 and "key 'work_mem\\nfsync' is not a setting name" in found[0]
+    assert pg_settings_problems(["work_mem"]) == [
+        "postgresql_settings must be a mapping of setting names to values, not list"
+    ]

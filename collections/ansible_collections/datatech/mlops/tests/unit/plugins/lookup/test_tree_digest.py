@@ -49,3 +49,18 @@ def test_excluded_files_do_not_count(tmp_path):
 def test_a_missing_directory_is_an_error(tmp_path):
     with pytest.raises(AnsibleLookupError, match="is not a directory"):
         lookup(str(tmp_path / "missing"))
+
+
+def test_a_link_counts_by_its_target_and_what_it_points_at_is_never_read(tmp_path):
+    tree = tmp_path / "dags"
+    tree.mkdir()
+    (tree / "a.py").write_text("x = 1\n")
+    secret = tmp_path / "secret"
+    secret.write_text("one\n")
+    (tree / "leak.py").symlink_to(secret)
+    before = lookup(str(tree))
+    secret.write_text("two\n")  # what the link points at changes: the digest does not
+    assert lookup(str(tree)) == before
+    (tree / "leak.py").unlink()
+    (tree / "leak.py").symlink_to(tmp_path / "elsewhere")
+    assert lookup(str(tree)) != before
