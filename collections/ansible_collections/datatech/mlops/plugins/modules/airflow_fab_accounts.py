@@ -65,6 +65,7 @@ import os
 import sys
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.datatech.mlops.plugins.module_utils.airflow_process import host_imports_only, stdout_to_stderr
 
 
 class AccountError(Exception):
@@ -144,18 +145,20 @@ def main() -> None:
     os.environ["AIRFLOW_HOME"] = module.params["airflow_home"]
     os.environ["AIRFLOW_CONFIG"] = module.params["airflow_config"]
     os.chdir(module.params["airflow_home"])
+    host_imports_only()
+    check = module.check_mode
+    changes: list = []
     try:
-        from airflow.providers.fab.auth_manager.cli_commands.utils import get_application_builder
+        with stdout_to_stderr():
+            from airflow.providers.fab.auth_manager.cli_commands.utils import get_application_builder
+
+            with get_application_builder() as appbuilder:
+                for name, permissions in module.params["roles"].items():
+                    changes += sync_role(appbuilder.sm, name, permissions, check)
+                for user in module.params["users"]:
+                    changes += sync_user(appbuilder.sm, user, check)
     except ImportError as exc:
         module.fail_json(msg=f"Airflow's FAB provider cannot be imported by {sys.executable}: {exc}")
-    check = module.check_mode
-    changes = []
-    try:
-        with get_application_builder() as appbuilder:
-            for name, permissions in module.params["roles"].items():
-                changes += sync_role(appbuilder.sm, name, permissions, check)
-            for user in module.params["users"]:
-                changes += sync_user(appbuilder.sm, user, check)
     except AccountError as exc:
         module.fail_json(msg=f"{exc}. Check airflow_users and airflow_roles.", changes=changes)
     module.exit_json(changed=bool(changes), changes=changes)
