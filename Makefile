@@ -32,7 +32,7 @@ dags-env:  ## Airflow + the DAGs' requirements, for the DAG tests (.venv-dags)
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	python3 -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
@@ -43,18 +43,18 @@ collection-checks: venv  ## ansible-test sanity + units of the collection (~2.5 
 	tools/collection-checks.sh
 
 collection-install: venv  ## datatech.mlops from this repo at tag v<galaxy.yml version> into .mlops/collections
-	$(BIN)/python -m mlopsctl.release install --dest .mlops/collections $(if $(REF),--ref $(REF))
+	$(BIN)/mlopsctl release install --dest .mlops/collections $(if $(REF),--ref $(REF))
 
 site-installed: collection-install  ## site.yml's playbooks with the installed copy (ARGS="-i inventories/x/hosts.yml")
-	$(BIN)/python -m mlopsctl.release site --dest .mlops/collections $(ARGS)
+	$(BIN)/mlopsctl release site --dest .mlops/collections -- $(ARGS)
 
-lint: deps
+lint: venv  ## yamllint, ruff, ansible-lint, the CI schema, checkov, mkdocs (no container engine)
 	tools/run-tests.sh lint
 
 dags-test: dags-env  ## DAG import and logic tests only
 	tools/run-tests.sh dags
 
-unit: deps
+unit: venv  ## mlopsctl's and the repository's unit tests (no container engine)
 	tools/run-tests.sh unit
 
 molecule: deps
@@ -66,11 +66,13 @@ platform: deps  ## site.yml end to end, DAG delivery and the GitLab jobs against
 down: deps  ## remove the local hosts, their network and volumes
 	$(BIN)/mlopsctl $(if $(ENGINE),--engine $(ENGINE)) hosts down
 
-lock:  ## re-resolve requirements.lock from pyproject's dev extra
+lock:  ## re-resolve requirements.lock from pyproject's dev extra, every file's sha256 with it (pip-tools)
 	rm -rf .mlops/lock-venv && python3 -m venv .mlops/lock-venv
-	.mlops/lock-venv/bin/pip install --quiet -e '.[dev]'
-	{ echo "# Exact versions of every Python package the project uses (make deps installs these)."; \
-	  echo "# Regenerate: make lock"; .mlops/lock-venv/bin/pip freeze --exclude-editable; } > requirements.lock
+	.mlops/lock-venv/bin/pip install --quiet pip-tools
+	.mlops/lock-venv/bin/pip-compile --quiet --extra dev --generate-hashes --strip-extras --no-header \
+	  --no-emit-index-url --no-emit-find-links --no-annotate -o .mlops/lock.txt pyproject.toml
+	{ echo "# Exact versions and sha256 of every Python package the project's tooling uses (make venv installs them with"; \
+	  echo "# pip --require-hashes). Regenerate: make lock"; echo; cat .mlops/lock.txt; } > requirements.lock
 
 clean:
 	rm -rf $(VENV) .venv-dags .venv-checkov .mlops site

@@ -2,13 +2,16 @@
 # The test command behind `make test`: lint, DAG tests, unit tests, molecule scenarios, the platform end to end (all on
 # podman), then the same hosts, site.yml and a molecule scenario on Docker; prints a timing per stage.
 # Usage: tools/run-tests.sh [STAGE...]
-#   STAGE: lint collection dags-import dags unit molecule molecule:SCENARIO[@RELEASE][,...] platform platform:FILE docker
+#   STAGE: lint collection dags-import dags unit hosts molecule molecule:SCENARIO[@RELEASE][,...] platform platform:FILE docker
+#   Molecule scenarios: each role's own in collections/ansible_collections/datatech/mlops/roles/ROLE/molecule/SCENARIO
+#   (run from the role's directory), the platform's in molecule/SCENARIO (platform_*, run from the root).
 #   Without stages every stage runs, split into jobs (each molecule scenario and each platform test file is one) that
 #   three workers take from one queue, longest first; their lines are prefixed [1] [2] [3]. The hosts spend much of a
 #   converge waiting on apt, systemd and Airflow, so a 2-CPU machine runs three at once in about half the time of one.
 #   MLOPS_TEST_WORKERS=1 runs the stages one after another instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ROOT=$PWD
 export PATH="$PWD/.venv/bin:$PATH" ANSIBLE_CONFIG="$PWD/ansible.cfg" ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
 TIMINGS=$(mktemp)
 LANE=${LANE:-}
@@ -50,8 +53,14 @@ dags() {
   tools/dags-env.sh && .venv-dags/bin/pytest -q -ra -p no:cacheprovider dags/tests
 }
 
+# No container engine needed: mlopsctl, the docs, Terraform and k8s files, the repository's own rules.
 unit() {
-  pytest -q -ra -m "not platform and not docker" tools/tests
+  pytest -q -ra -m "not platform and not docker and not hosts" tools/tests
+}
+
+# mlopsctl's hosts and the release install booted for real (podman; their Docker half is in the docker stage).
+hosts() {
+  pytest -q -ra -m "hosts and not platform and not docker" tools/tests
 }
 
 # site.yml on fresh local hosts, the example DAG run, delivery failure and rollback, the GitLab jobs, backup and PITR.
@@ -76,39 +85,59 @@ docker_all() {
     rc=1
   fi
   start=$SECONDS
-  if molecule test -s docker; then
-    record "  molecule docker: ok in $((SECONDS - start))s"
+  if molecule test -s platform_db_docker; then
+    record "  molecule platform_db_docker: ok in $((SECONDS - start))s"
   else
-    record "  molecule docker: FAILED after $((SECONDS - start))s"
+    record "  molecule platform_db_docker: FAILED after $((SECONDS - start))s"
     rc=1
   fi
   return $rc
 }
 
 # Scenarios that also run on Debian 12 (bookworm), the release before the default trixie: it stays supported.
-BOOKWORM_SCENARIOS=(default airflow)
+BOOKWORM_SCENARIOS=(platform_db platform_airflow)
+
+# Where molecule finds its scenarios: each role's own beside the role, the platform's at the root (names are unique).
+SCENARIO_FILES=(molecule/*/molecule.yml collections/ansible_collections/datatech/mlops/roles/*/molecule/*/molecule.yml)
+
+# The directory molecule runs SCENARIO from: its role's directory, or the root for a platform scenario.
+scenario_home() {
+  local file
+  for file in "${SCENARIO_FILES[@]}"; do
+    if [ "$(basename "$(dirname "$file")")" = "$1" ]; then
+      dirname "$(dirname "$(dirname "$file")")"
+      return 0
+    fi
+  done
+  echo "no molecule scenario $1 (known: $(scenario_names | tr '\n' ' '))" >&2
+  return 1
+}
+
+scenario_names() {
+  local file
+  for file in "${SCENARIO_FILES[@]}"; do basename "$(dirname "$file")"; done
+}
 
 # Every scenario on podman hosts (Docker's own driver: the docker stage runs that one), and the Debian 12 runs.
 podman_scenarios() {
-  local file scenario
-  for file in molecule/*/molecule.yml; do
-    scenario=$(basename "$(dirname "$file")")
-    [ "$scenario" = docker ] || echo "$scenario"
-  done
+  scenario_names | grep -vxF platform_db_docker
   printf '%s@bookworm\n' "${BOOKWORM_SCENARIOS[@]}"
 }
 
-# SCENARIO or SCENARIO@RELEASE: the scenario on another Debian release, on hosts, a network and a molecule state
-# directory of their own, so both runs of a scenario can go at once.
+# SCENARIO or SCENARIO@RELEASE, from its home directory; MOLECULE_PROJECT_DIRECTORY stays the checkout (the base
+# config's paths: shared playbooks, collections, strategy plugins). @RELEASE: the scenario on another Debian release, on
+# hosts, a network and a molecule state directory of their own, so both runs of a scenario can go at once.
 molecule_scenario() {
-  local scenario=${1%@*} release=
+  local scenario=${1%@*} release= home
   [[ $1 == *@* ]] && release=${1#*@}
+  home=$(scenario_home "$scenario") || return 1
   if [ -z "$release" ]; then
-    molecule test -s "$scenario"
+    (cd "$home" && MOLECULE_PROJECT_DIRECTORY=$ROOT molecule test -s "$scenario")
   else
-    MLOPS_MOLECULE_DISTRIBUTION=$release MLOPS_MOLECULE_HOST_SUFFIX=-$release \
+    (cd "$home" && MOLECULE_PROJECT_DIRECTORY=$ROOT MLOPS_MOLECULE_DISTRIBUTION=$release \
+      MLOPS_MOLECULE_HOST_SUFFIX=-$release \
       MOLECULE_EPHEMERAL_DIRECTORY="${XDG_CACHE_HOME:-$HOME/.cache}/molecule-releases/$scenario-$release" \
-      molecule test -s "$scenario"
+      molecule test -s "$scenario")
   fi
 }
 
@@ -146,12 +175,13 @@ run_named() {
     dags-import) run_stage dags-import dags_import ;;
     dags) run_stage dags dags ;;
     unit) run_stage unit unit ;;
+    hosts) run_stage hosts hosts ;;
     platform) run_stage platform platform ;;
     molecule) run_stage molecule molecule_scenarios $(podman_scenarios) ;;
     molecule:*) local list=${stage#molecule:}; molecule_scenarios ${list//,/ } || true ;;
     platform:*) run_stage "$stage" platform "tools/tests/${stage#platform:}" ;;
     docker) run_stage docker docker_all ;;
-    *) echo "unknown stage $stage (known: lint collection dags-import dags unit molecule molecule:SCENARIO[,...]" \
+    *) echo "unknown stage $stage (known: lint collection dags-import dags unit hosts molecule molecule:SCENARIO[,...]" \
       "platform platform:FILE docker)" >&2; exit 2 ;;
   esac
 }
@@ -175,7 +205,7 @@ worker() {
 
 start=$SECONDS
 if [ $# -gt 0 ] || [ "${MLOPS_TEST_WORKERS:-3}" = 1 ]; then
-  [ $# -gt 0 ] || set -- lint collection dags unit molecule platform docker
+  [ $# -gt 0 ] || set -- lint collection dags unit hosts molecule platform docker
   for stage in "$@"; do run_named "$stage"; done
 else
   # Both base images first: the workers would otherwise build the same image at once.
@@ -188,13 +218,14 @@ else
   {
     echo platform:test_platform_real.py
     echo docker
-    echo molecule:airflow
-    echo molecule:airflow@bookworm
-    echo molecule:dag_bundle
-    echo unit
-    podman_scenarios | grep -vxF -e airflow -e airflow@bookworm -e dag_bundle | sed 's/^/molecule:/'
+    echo molecule:platform_airflow
+    echo molecule:platform_airflow@bookworm
+    echo molecule:platform_dag_bundle
+    echo hosts
+    podman_scenarios | grep -vxF -e platform_airflow -e platform_airflow@bookworm -e platform_dag_bundle |
+      sed 's/^/molecule:/'
     platform_files | grep -vxF test_platform_real.py | sed 's/^/platform:/'
-    printf '%s\n' lint collection dags
+    printf '%s\n' lint collection unit dags
   } >"$QUEUE"
   declare -a pids=()
   for n in 1 2 3; do

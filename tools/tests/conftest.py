@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from mlopsctl.config import RELEASES, LocalConfig, parse_local
-from mlopsctl.engine import EngineError, detect_engine
+from mlopsctl.lab.config import RELEASES, LocalConfig, parse_local
+from mlopsctl.lab.engine import EngineError, detect_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 COLLECTION = ROOT / "collections/ansible_collections/datatech/mlops"

@@ -13,8 +13,8 @@ import pytest
 from conftest import PG_MAJOR, hosts_config
 from test_platform_real import mlopsctl, playbook
 
-from mlopsctl.engine import Engine, detect_engine
-from mlopsctl.hosts import hosts_down, hosts_up
+from mlopsctl.lab.engine import Engine, detect_engine
+from mlopsctl.lab.hosts import hosts_down, hosts_up
 
 pytestmark = [pytest.mark.platform]
 

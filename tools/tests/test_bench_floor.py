@@ -5,7 +5,7 @@ from __future__ import annotations
 import yaml
 from conftest import COLLECTION, ROOT
 
-from mlopsctl.bench import FLOOR_AIRFLOW, FLOOR_DB, airflow_packages
+from mlopsctl.lab.bench_site import FLOOR_AIRFLOW, FLOOR_DB, airflow_packages
 
 
 def test_the_airflow_floor_installs_airflow_the_fab_provider_and_every_dag_requirement() -> None:

@@ -16,8 +16,8 @@ from pathlib import Path
 import pglast
 import pytest
 
-from mlopsctl import bench_gpu
-from mlopsctl.progress import CommandError
+from mlopsctl.errors import CommandError
+from mlopsctl.lab import bench_gpu
 
 PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), reverse=True)), None)
 

@@ -3,10 +3,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mlopsctl.config import (
+from mlopsctl.errors import ConfigError
+from mlopsctl.lab.config import (
     DISTRIBUTIONS,
     RELEASES,
-    ConfigError,
     LocalConfig,
     load_config,
     parse_local,
@@ -108,6 +108,13 @@ def test_unknown_table_is_refused(tmp_path: Path) -> None:
     path.write_text("[cloud]\nx = 1\n")
     with pytest.raises(ConfigError, match="unknown table"):
         load_config(path)
+
+
+def test_engine_option_replaces_the_files_engine(tmp_path: Path) -> None:
+    path = tmp_path / "mlopsctl.toml"
+    path.write_text('[local]\nengine = "podman"\n')
+    assert load_config(path).engine == "podman"
+    assert load_config(path, engine="docker").engine == "docker"
 
 
 def test_site_needs_a_db_and_an_airflow_host_but_a_role_test_does_not(tmp_path: Path) -> None:

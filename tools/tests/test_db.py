@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from mlopsctl.cli import main
-from mlopsctl.config import ConfigError
 from mlopsctl.db import parse_target, plan
+from mlopsctl.errors import ConfigError
 
 NOW = datetime(2026, 11, 23, 14, 0, 0, tzinfo=UTC)
 

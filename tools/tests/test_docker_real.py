@@ -18,8 +18,8 @@ import testinfra
 import yaml
 from conftest import PG_MAJOR, ROOT, hosts_config
 
-from mlopsctl.engine import detect_engine
-from mlopsctl.hosts import hosts_down, hosts_up
+from mlopsctl.lab.engine import detect_engine
+from mlopsctl.lab.hosts import hosts_down, hosts_up
 
 pytestmark = [
     pytest.mark.docker,

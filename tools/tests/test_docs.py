@@ -52,7 +52,7 @@ def fenced_blocks(text: str, language: str) -> list[str]:
 
 
 def test_generated_reference_pages_match_their_sources() -> None:
-    pages = reference_pages(ROOT)
+    pages = reference_pages(ROOT, build_parser())
     stale = [
         str(path) for path, text in pages.items() if not (ROOT / path).is_file() or (ROOT / path).read_text() != text
     ]
@@ -72,11 +72,33 @@ def test_every_role_variable_is_on_its_page() -> None:
                     assert f"`{option}`" in page, f"{role_dir.name}: {option}"
 
 
+def commands_of(parser: Any, prefix: str = "mlopsctl") -> Iterator[str]:
+    """Every command line of the parser, subcommands of subcommands too (`mlopsctl release check`)."""
+    for action in parser._actions:
+        if action.__class__.__name__ == "_SubParsersAction":
+            for name, command in action.choices.items():
+                yield f"{prefix} {name}"
+                yield from commands_of(command, f"{prefix} {name}")
+
+
 def test_every_mlopsctl_command_is_in_the_reference() -> None:
     page = (ROOT / REFERENCE / "mlopsctl.md").read_text()
-    sub = next(a for a in build_parser()._actions if a.__class__.__name__ == "_SubParsersAction")
-    for name in sub.choices:
-        assert f"## `mlopsctl {name}`" in page
+    commands = list(commands_of(build_parser()))
+    assert "mlopsctl release check" in commands and "mlopsctl docs" in commands
+    for command in commands:
+        assert re.search(rf"^##+ `{re.escape(command)}`$", page, re.MULTILINE), command
+
+
+def test_the_cli_and_the_docs_generator_do_not_import_each_other() -> None:
+    src = ROOT / "tools/src/mlopsctl"
+    for path, other in (("cli.py", "mlopsctl.docs"), ("docs.py", "mlopsctl.cli")):
+        imported: set[str] = set()
+        for node in ast.walk(ast.parse((src / path).read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                imported |= {f"{node.module}.{alias.name}" for alias in node.names} | {str(node.module)}
+        assert other not in imported, f"{path} imports {other}"
 
 
 def test_every_pipeline_job_is_in_the_reference() -> None:

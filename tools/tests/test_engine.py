@@ -2,9 +2,9 @@ from pathlib import Path
 
 import pytest
 
-from mlopsctl.config import parse_local
-from mlopsctl.engine import EngineError, detect_engine, run_args
-from mlopsctl.hosts import routed_elsewhere
+from mlopsctl.lab.config import parse_local
+from mlopsctl.lab.engine import EngineError, detect_engine, run_args
+from mlopsctl.lab.hosts import routed_elsewhere
 
 
 def which_of(*present: str):

@@ -15,10 +15,10 @@ import pytest
 import testinfra
 from conftest import PYTHON, ROOT, hosts_config
 
-from mlopsctl.config import LocalConfig
-from mlopsctl.engine import Engine, detect_engine
-from mlopsctl.hosts import CA_DIR, PROJECT_LABEL, Report, hosts_down, hosts_up, inspect
-from mlopsctl.progress import CommandError
+from mlopsctl.errors import CommandError
+from mlopsctl.lab.config import LocalConfig
+from mlopsctl.lab.engine import Engine, detect_engine
+from mlopsctl.lab.hosts import CA_DIR, PROJECT_LABEL, Report, hosts_down, hosts_up, inspect
 
 pytestmark = [
     pytest.mark.hosts,

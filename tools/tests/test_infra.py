@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from mlopsctl.cli import main
-from mlopsctl.config import ConfigError
+from mlopsctl.errors import ConfigError
 from mlopsctl.infra import cloud_dir, inventory_from_outputs, terraform_commands, write_cloud_inventory
 
 FIXTURES = Path(__file__).parent / "fixtures"

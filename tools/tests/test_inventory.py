@@ -2,8 +2,8 @@ from pathlib import Path
 
 import yaml
 
-from mlopsctl.config import parse_local
 from mlopsctl.inventory import build_inventory, write_inventory
+from mlopsctl.lab.config import parse_local
 
 
 def endpoints(cfg) -> dict[str, tuple[str, int]]:

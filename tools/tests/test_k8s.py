@@ -8,13 +8,11 @@ from __future__ import annotations
 import base64
 import copy
 import gzip
-import io
 import json
 import os
 import re
 import stat
 import subprocess
-import urllib.error
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +24,7 @@ import yaml
 from conftest import ROOT, unq
 
 from mlopsctl import k8s
-from mlopsctl.config import ConfigError
-from mlopsctl.progress import CommandError
+from mlopsctl.errors import CommandError, ConfigError
 
 K8S_ROOT = ROOT / "terraform/selectel-k8s"
 VALUES = ROOT / "k8s/airflow/values.yaml"
@@ -547,70 +544,6 @@ def test_ref_move_is_leased_and_reserialize_names_the_bundle() -> None:
     reserialize = k8s.reserialize_command(Path("/k/config"))
     assert reserialize[-5:] == ["airflow", "dags", "reserialize", "--bundle-name", "mlops"]
     assert "deployment/airflow-dag-processor" in reserialize and "--kubeconfig=/k/config" in reserialize
-
-
-class FakeAirflow:
-    """Airflow's REST API as the deploy sees it: /auth/token, /api/v2/dags and /api/v2/importErrors, paged."""
-
-    def __init__(self, versions: list[dict[str, str]], errors: list[list[dict[str, str]]] | None = None) -> None:
-        self.versions = versions  # one {dag_id: bundle_version} per poll
-        self.errors = errors or [[] for _ in versions]
-        self.polls = 0
-        self.tokens = 0
-        self.expire_once = False
-
-    def __call__(self, request: Any, timeout: float) -> io.BytesIO:
-        url = request.full_url
-        if url.endswith("/auth/token"):
-            assert json.loads(request.data)["username"] == "admin"
-            self.tokens += 1
-            return io.BytesIO(json.dumps({"access_token": f"t{self.tokens}"}).encode())
-        assert request.headers["Authorization"].startswith("Bearer t")
-        if self.expire_once:
-            self.expire_once = False
-            raise urllib.error.HTTPError(url, 401, "expired", {}, None)  # type: ignore[arg-type]
-        index = min(self.polls, len(self.versions) - 1)
-        offset = int(re.search(r"offset=(\d+)", url).group(1))
-        if "/api/v2/dags" in url:
-            dags = [{"dag_id": d, "bundle_name": "mlops", "bundle_version": v} for d, v in self.versions[index].items()]
-            page = {"dags": dags[offset : offset + 100], "total_entries": len(dags)}
-        else:
-            self.polls += 1
-            errors = self.errors[index]
-            page = {"import_errors": errors[offset : offset + 100], "total_entries": len(errors)}
-        return io.BytesIO(json.dumps(page).encode())
-
-
-def wait(api: FakeAirflow, expected: set[str], timeout: float = 100.0) -> k8s.DagState:
-    now = [0.0]
-
-    def sleep(seconds: float) -> None:
-        now[0] += seconds
-
-    return k8s.wait_for_dags(
-        "https://airflow.example.com", "admin", "pw", expected, "new", timeout=timeout, interval=10,
-        opener=api, sleep=sleep, clock=lambda: now[0],
-    )  # fmt: skip
-
-
-def test_wait_until_every_dag_of_the_commit_is_listed_at_that_commit() -> None:
-    api = FakeAirflow([{"a": "old"}, {"a": "new"}, {"a": "new", "b": "new"}])
-    api.expire_once = True
-    assert wait(api, {"a", "b"}).ready
-    assert api.polls == 3 and api.tokens == 2
-
-
-def test_wait_fails_on_import_errors_and_on_timeout() -> None:
-    broken = FakeAirflow([{"a": "new"}], [[{"filename": "dags/b.py", "bundle_name": "mlops"}]])
-    with pytest.raises(CommandError, match=r"import errors in bundle mlops: dags/b\.py"):
-        wait(broken, {"a"})
-    other_bundle = FakeAirflow([{"a": "new"}], [[{"filename": "x.py", "bundle_name": "dags-folder"}]])
-    assert wait(other_bundle, {"a"}).ready
-    stuck = FakeAirflow([{"a": "old"}])
-    with pytest.raises(CommandError, match=r"still lacks \[\] and shows \['a'\] at another version than new"):
-        wait(stuck, {"a"}, timeout=30)
-    many = FakeAirflow([{f"d{i:03}": "new" for i in range(250)}])
-    assert wait(many, {"d000", "d249"}).ready
 
 
 def delivery(tmp_path: Path) -> k8s.Delivery:

@@ -22,9 +22,9 @@ from typing import Any
 import pytest
 from conftest import PG_MAJOR, ROOT, hosts_config
 
-from mlopsctl.bench_dags import Api
-from mlopsctl.engine import detect_engine
-from mlopsctl.hosts import hosts_down, hosts_up
+from mlopsctl.airflow_api import AirflowApi
+from mlopsctl.lab.engine import detect_engine
+from mlopsctl.lab.hosts import hosts_down, hosts_up
 
 GITLAB_CI_LOCAL = ROOT / ".mlops/node/node_modules/.bin/gitlab-ci-local"
 API_PORT = 18081
@@ -108,7 +108,7 @@ def live_release(engine) -> str:
 def api_dags(base: Path) -> set[str]:
     """DAGs the Airflow API on the published port lists as active and free of import errors."""
     password = (base / "inventory/.secrets/airflow_admin_password").read_text().strip()
-    return Api(BASE_URL, "admin", password, str(base / "inventory/.secrets/ca/ca.crt")).dag_ids()
+    return AirflowApi(BASE_URL, "admin", password, str(base / "inventory/.secrets/ca/ca.crt")).dag_ids()
 
 
 def dags_copy(base: Path, name: str, extra: dict[str, str]) -> Path:

@@ -14,12 +14,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, hosts_config
+from conftest import COLLECTION, ROOT, hosts_config
 
-from mlopsctl import release
-from mlopsctl.release import COLLECTION, COLLECTION_PATH
+from mlopsctl import checkout, release
+from mlopsctl.errors import CommandError, ConfigError
+from mlopsctl.playbook import run_playbook
 
-VERSION = release.galaxy_version()
+COLLECTION_PATH = str(checkout.COLLECTION)
+VERSION = release.galaxy_version(COLLECTION)
 LABEL = "mlopsrel"
 HOST = "reldb01"
 BIN = Path(sys.executable).parent
@@ -110,12 +112,14 @@ def test_the_tarball_carries_the_docs_and_no_caches(tmp_path: Path) -> None:
     (source / "plugins/modules/__pycache__/gpu_facts.cpython-311.pyc").write_bytes(b"\0")
     (source / "tests/output/junit").mkdir(parents=True)
     (source / "tests/output/junit/result.xml").write_text("<x/>")
-    tarball = release.build(tmp_path / "dist", collection=source)
+    tarball = release.build(tmp_path / "dist", source)
     assert tarball.name == f"datatech-mlops-{VERSION}.tar.gz"
     with tarfile.open(tarball) as archive:
         names = set(archive.getnames())
     assert {"README.md", "CHANGELOG.md", "meta/runtime.yml", "plugins/modules/gpu_facts.py"} <= names
     assert not [n for n in names if "__pycache__" in n or n.startswith("tests/output")]
+    # The roles' molecule scenarios run only from this checkout (its base config and shared playbooks).
+    assert "roles/postgresql/tasks/main.yml" in names and not [n for n in names if "/molecule" in n]
 
 
 def test_release_notes_are_this_versions_section_only() -> None:
@@ -155,6 +159,29 @@ def test_upload_puts_the_tarball_with_the_job_token(tmp_path: Path) -> None:
         "token": "job-token-value",
         "body": b"tarball bytes",
     }
+
+
+def test_a_refused_upload_says_what_to_check(tmp_path: Path) -> None:
+    class Refusing(BaseHTTPRequestHandler):
+        def do_PUT(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(403)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Refusing)
+    threading.Thread(target=server.handle_request, daemon=True).start()
+    tarball = tmp_path / "datatech-mlops-1.0.0.tar.gz"
+    tarball.write_bytes(b"tarball bytes")
+    try:
+        with pytest.raises(CommandError, match=r"answered HTTP 403 .*: check the URL and that the token may write"):
+            release.upload(tarball, f"http://127.0.0.1:{server.server_port}/packages/x", "token")
+    finally:
+        server.server_close()
+    with pytest.raises(ConfigError, match="build it first"):
+        release.upload(tmp_path / "missing.tar.gz", "http://127.0.0.1:1/", "token")
 
 
 @pytest.mark.parametrize("name", ["requirements-consumer.yml", "requirements-tarball.yml"])
@@ -206,10 +233,19 @@ def test_ansible_galaxy_installs_the_tag_from_git_and_lists_its_version(installe
     assert (copy / "roles/postgresql/tasks/main.yml").read_text() == (
         COLLECTION / "roles/postgresql/tasks/main.yml"
     ).read_text()
+    # None of Mitogen comes with the collection (the checkout's opt-in is tools/ansible/strategy), nor the checkout's
+    # molecule scenarios.
+    files = [p for p in copy.rglob("*") if p.is_file()]
+    assert not (copy / "plugins/strategy").exists() and not [p for p in files if "molecule" in p.parts]
+    assert not [
+        p
+        for p in files
+        if p.suffix == ".py" and re.search(r"^\s*(from|import) (ansible_)?mitogen\b", p.read_text(), re.M)
+    ]
 
 
 def test_the_working_tree_installs_from_its_tarball(tmp_path: Path) -> None:
-    release.install_working_tree(tmp_path / "collections")
+    release.install_working_tree(tmp_path / "collections", COLLECTION)
     assert release.installed_versions(tmp_path / "collections") == {
         str(tmp_path / "collections/ansible_collections"): VERSION
     }
@@ -217,7 +253,7 @@ def test_the_working_tree_installs_from_its_tarball(tmp_path: Path) -> None:
 
 
 def test_site_playbooks_use_the_installed_copy_and_site_yml_the_checkout(installed: Path, tmp_path: Path) -> None:
-    assert release.site_playbooks() == [
+    assert release.site_playbooks(ROOT) == [
         "playbooks/foundation.yml",
         "playbooks/backup.yml",
         "playbooks/airflow.yml",
@@ -227,11 +263,14 @@ def test_site_playbooks_use_the_installed_copy_and_site_yml_the_checkout(install
     broken = tmp_path / "collections"
     shutil.copytree(installed, broken, symlinks=True)
     shutil.rmtree(broken / "ansible_collections/datatech/mlops/roles/airflow")
-    cmd, env = release.site_command(broken, ["--syntax-check"])
-    result = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode != 0 and "datatech.mlops.airflow" in result.stdout + result.stderr
-    cmd, env = release.site_command(installed, ["--syntax-check"])
-    assert subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True).returncode == 0
+    # As `mlopsctl release site` runs them: the same runner, only the installed copy on the collections path.
+    log = tmp_path / "site.log"
+    playbooks = release.site_playbooks(ROOT)
+    failed = run_playbook(
+        ROOT, playbooks, None, ["--syntax-check"], env=release.ansible_env(broken), log=log, check=False
+    )
+    assert failed.returncode != 0 and "datatech.mlops.airflow" in log.read_text()
+    run_playbook(ROOT, playbooks, None, ["--syntax-check"], env=release.ansible_env(installed), log=log)
 
 
 def playbook(installed: Path, inventory: Path, base: Path, *args: str) -> str:
@@ -288,8 +327,8 @@ ROLE_VARS = {
 def test_a_role_from_the_installed_copy_converges_and_check_mode_predicts_it(
     installed: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    from mlopsctl.engine import detect_engine
-    from mlopsctl.hosts import hosts_down, hosts_up
+    from mlopsctl.lab.engine import detect_engine
+    from mlopsctl.lab.hosts import hosts_down, hosts_up
 
     base = tmp_path_factory.mktemp("release-host")
     cfg = hosts_config(base, LABEL, "10.213.97.0/24", {HOST: {"groups": ["db"]}})
@@ -341,38 +380,3 @@ def test_a_role_from_the_installed_copy_converges_and_check_mode_predicts_it(
         assert included == {"preflight", "pg_strom_preflight", "hba"}
     finally:
         hosts_down(engine, cfg, inventory)
-
-
-# What collection users expect from the roles: a tag per part, one place for the PostgreSQL login.
-def role_includes(role: str) -> list[dict]:
-    tasks = yaml.safe_load((COLLECTION / f"roles/{role}/tasks/main.yml").read_text())
-    flat = [task for entry in tasks for task in entry.get("block", [entry])]
-    return [task for task in flat if "ansible.builtin.include_tasks" in task]
-
-
-@pytest.mark.parametrize("role", ["postgresql", "airflow"])
-def test_every_part_of_the_role_has_its_tag_passed_to_its_tasks(role: str) -> None:
-    includes = role_includes(role)
-    assert includes
-    for task in includes:
-        include = task["ansible.builtin.include_tasks"]
-        part = Path(include["file"]).stem
-        assert f"{role}_{part}" in task["tags"] or (
-            part.startswith("pg_strom") and "postgresql_pg_strom" in task["tags"]
-        )
-        assert include["apply"]["tags"] == task["tags"], f"{include['file']}: apply the tags, or its tasks skip them"
-    # The settings check runs with any part (each needs its facts), and not with another role's tags.
-    preflight = next(t for t in includes if t["ansible.builtin.include_tasks"]["file"] == "preflight.yml")
-    assert set(preflight["tags"]) == {tag for t in includes for tag in t["tags"]}
-    assert "always" not in preflight["tags"]
-
-
-def test_postgresql_tasks_log_in_through_module_defaults_only() -> None:
-    main = yaml.safe_load((COLLECTION / "roles/postgresql/tasks/main.yml").read_text())
-    defaults = main[0]["module_defaults"]["group/community.postgresql.all"]
-    assert set(defaults) == {"login_unix_socket", "login_port"}
-    for path in (COLLECTION / "roles/postgresql/tasks").glob("*.yml"):
-        for task in yaml.safe_load(path.read_text()) or []:
-            for sub in [task, *task.get("block", []), *task.get("rescue", [])]:
-                args = next((v for k, v in sub.items() if k.startswith("community.postgresql.")), None) or {}
-                assert not {"port", "login_port", "login_unix_socket"} & set(args), f"{path.name}: {sub['name']}"

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from mlopsctl import secrets
-from mlopsctl.config import ConfigError
-from mlopsctl.progress import CommandError
+from mlopsctl.errors import CommandError, ConfigError
 
 
 def secrets_dir(tmp_path: Path, **files: str) -> Path:

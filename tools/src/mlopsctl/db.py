@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from mlopsctl.config import ConfigError
+from mlopsctl.errors import ConfigError
 
 ACTIONS = ("backup", "restore")
 BACKUP_TYPES = ("full", "diff", "incr")

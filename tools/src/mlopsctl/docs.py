@@ -1,7 +1,9 @@
-"""Role READMEs generated from meta/argument_specs.yml, so documentation and validation cannot drift."""
+"""Generated documentation (`mlopsctl docs`): role READMEs from meta/argument_specs.yml, the Terraform README's
+variables, and the site's reference pages, so documentation and the sources it describes cannot drift."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 from pathlib import Path
@@ -9,7 +11,7 @@ from typing import Any
 
 import yaml
 
-ROLES = Path("collections/ansible_collections/datatech/mlops/roles")
+from mlopsctl.checkout import ROLES
 
 
 def _type_of(option: dict[str, Any]) -> str:
@@ -182,9 +184,7 @@ def terraform_page(root: Path) -> str:
     )
 
 
-def _parser_rows(parser: Any) -> list[str]:
-    import argparse
-
+def _parser_rows(parser: argparse.ArgumentParser) -> list[str]:
     rows = ["| Argument | Description | Choices | Default |", "| --- | --- | --- | --- |"]
     for action in parser._actions:
         if isinstance(action, (argparse._HelpAction, argparse._SubParsersAction)):
@@ -198,10 +198,27 @@ def _parser_rows(parser: Any) -> list[str]:
     return rows if len(rows) > 2 else ["No arguments."]
 
 
-def mlopsctl_page(parser: Any) -> str:
-    """Every command and argument of mlopsctl, from its argparse parser (what `--help` prints)."""
-    import argparse
+def _subcommands(parser: argparse.ArgumentParser) -> argparse._SubParsersAction | None:
+    return next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
 
+
+def _command_sections(parser: argparse.ArgumentParser, name: str, level: int) -> list[str]:
+    """Each subcommand of a parser: its help, usage and arguments, then its own subcommands one heading deeper."""
+    sub = _subcommands(parser)
+    if sub is None:
+        return []
+    helps = {choice.dest: choice.help for choice in sub._choices_actions}
+    lines: list[str] = []
+    for command_name, command in sub.choices.items():
+        full = f"{name} {command_name}"
+        usage = " ".join(command.format_usage().split())
+        lines += ["", f"{'#' * level} `{full}`", "", _md_cell(helps.get(command_name, "")), "", "```text", usage]
+        lines += ["```", "", *_parser_rows(command), *_command_sections(command, full, level + 1)]
+    return lines
+
+
+def mlopsctl_page(parser: argparse.ArgumentParser) -> str:
+    """Every command and argument of mlopsctl, from its argparse parser (what `--help` prints)."""
     lines = [
         "# `mlopsctl` commands",
         "",
@@ -212,13 +229,8 @@ def mlopsctl_page(parser: Any) -> str:
         "## Global options",
         "",
         *_parser_rows(parser),
+        *_command_sections(parser, "mlopsctl", 2),
     ]
-    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    helps = {choice.dest: choice.help for choice in sub._choices_actions}
-    for name, command in sub.choices.items():
-        usage = " ".join(command.format_usage().split())
-        lines += ["", f"## `mlopsctl {name}`", "", _md_cell(helps.get(name, "")), "", "```text", usage, "```", ""]
-        lines += _parser_rows(command)
     return "\n".join(lines) + "\n"
 
 
@@ -328,10 +340,8 @@ def reference_index(pages: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def reference_pages(root: Path) -> dict[Path, str]:
-    """Every generated page of docs/devops/reference, by path relative to the checkout."""
-    from mlopsctl.cli import build_parser  # the CLI imports this module; import it only when generating
-
+def reference_pages(root: Path, parser: argparse.ArgumentParser) -> dict[Path, str]:
+    """Every generated page of docs/devops/reference, by path relative to the checkout; `parser` is mlopsctl's."""
     pages: dict[Path, str] = {}
     titles = []
     for role_dir in sorted((root / ROLES).iterdir()):
@@ -340,7 +350,7 @@ def reference_pages(root: Path) -> dict[Path, str]:
             pages[REFERENCE / name] = role_page(role_dir)
             titles.append((name, f"Role `datatech.mlops.{role_dir.name}`: its variables"))
     pages[REFERENCE / "terraform.md"] = terraform_page(root)
-    pages[REFERENCE / "mlopsctl.md"] = mlopsctl_page(build_parser())
+    pages[REFERENCE / "mlopsctl.md"] = mlopsctl_page(parser)
     pages[REFERENCE / "pipeline.md"] = pipeline_page(root)
     titles += [
         ("terraform.md", "Terraform variables and outputs"),
@@ -351,10 +361,10 @@ def reference_pages(root: Path) -> dict[Path, str]:
     return pages
 
 
-def write_reference_pages(root: Path) -> list[Path]:
+def write_reference_pages(root: Path, parser: argparse.ArgumentParser) -> list[Path]:
     """Rewrite the generated pages of the documentation site; return those whose content changed."""
     changed = []
-    for relative, text in reference_pages(root).items():
+    for relative, text in reference_pages(root, parser).items():
         path = root / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists() or path.read_text() != text:

@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
-from mlopsctl.config import ConfigError
-from mlopsctl.progress import CommandError, step
+from mlopsctl.errors import CommandError, ConfigError
+from mlopsctl.progress import say, step
 
 CLOUDS = ("selectel", "immers", "selectel-k8s")
 HEADER = "# Written by `mlopsctl infra inventory` from `terraform output -json`; do not edit (rewritten each run).\n"
@@ -43,12 +43,18 @@ def terraform_binary() -> str:
     return found
 
 
+def terraform_init(binary: str, workdir: Path) -> list[str]:
+    """`terraform init`, with the root's backend settings when it has a backend (backend.tf and backend.hcl)."""
+    init = [binary, f"-chdir={workdir}", "init", "-input=false"]
+    if (workdir / "backend.tf").is_file() and (workdir / "backend.hcl").is_file():
+        init.append("-backend-config=backend.hcl")
+    return init
+
+
 def terraform_commands(binary: str, workdir: Path, action: str, auto_approve: bool = False) -> list[list[str]]:
     """The Terraform CLI calls behind one `mlopsctl infra` action, in order."""
     base = [binary, f"-chdir={workdir}"]
-    init = [*base, "init", "-input=false"]
-    if (workdir / "backend.tf").is_file() and (workdir / "backend.hcl").is_file():
-        init.append("-backend-config=backend.hcl")
+    init = terraform_init(binary, workdir)
     approve = ["-auto-approve"] if auto_approve else []
     actions = {
         "plan": [init, [*base, "plan", "-input=false", "-out=tfplan"]],
@@ -182,4 +188,18 @@ def write_cloud_inventory(root: Path, cloud: str, inventory: dict[str, Any]) -> 
         link.symlink_to(Path("../../group_vars"))
     path = directory / "hosts.yml"
     path.write_text(HEADER + yaml.safe_dump(inventory, sort_keys=False, default_flow_style=False))
+    return path
+
+
+def cloud_inventory(root: Path, cloud: str, outputs_file: Path | None = None) -> Path:
+    """inventories/<cloud>/hosts.yml from recorded outputs (a file) or from the cloud root's state."""
+    workdir = cloud_dir(root, cloud)
+    if outputs_file is not None:
+        if not outputs_file.is_file():
+            raise ConfigError(f"infra inventory: {outputs_file} does not exist")
+        outputs = parse_outputs(outputs_file.read_text(), source=str(outputs_file))
+    else:
+        outputs = terraform_outputs(terraform_binary(), workdir)
+    path = write_cloud_inventory(root, cloud, inventory_from_outputs(outputs, source=f"outputs of {cloud}"))
+    say(f"inventory written: {path.relative_to(root)}")
     return path

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from mlopsctl.config import HostSpec
+from mlopsctl.lab.config import HostSpec
 
 HEADER = "# Written by `mlopsctl hosts up`; do not edit (it is rewritten on every run).\n"
 # Beside the inventory, so a copied inventory directory keeps working; both are made by `mlopsctl hosts up`.

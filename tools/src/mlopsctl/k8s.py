@@ -3,7 +3,7 @@ the Secrets the chart reads, and DAG delivery through the Git ref the GitDagBund
 
 Plain functions: the CLI (`mlopsctl infra --cloud selectel-k8s`, `mlopsctl k8s secrets`, `mlopsctl dags deploy
 --target k8s`) and the pipeline call them; every external call (terraform, kubectl, git, Airflow's REST API) is a
-command list or an injectable opener, so the tests check them without a cluster."""
+command list or an injectable opener (mlopsctl.airflow_api), so the tests check them without a cluster."""
 
 from __future__ import annotations
 
@@ -11,19 +11,19 @@ import base64
 import json
 import os
 import subprocess
-import time
-import urllib.error
 import urllib.parse
-import urllib.request
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from mlopsctl.config import ConfigError
-from mlopsctl.progress import CommandError
+from mlopsctl import progress
+from mlopsctl.airflow_api import AirflowApi, wait_for_dags
+from mlopsctl.errors import CommandError, ConfigError
+from mlopsctl.infra import terraform_init
+from mlopsctl.secrets import fernet_key
 
 K8S_CLOUD = "selectel-k8s"
 NAMESPACE = "airflow"
@@ -53,9 +53,7 @@ def cluster_commands(binary: str, workdir: Path, action: str, stage: str = "all"
     if stage not in STAGES:
         raise ConfigError(f"unknown stage {stage!r}; choose {', '.join(STAGES)}")
     base = [binary, f"-chdir={workdir}"]
-    init = [*base, "init", "-input=false"]
-    if (workdir / "backend.tf").is_file() and (workdir / "backend.hcl").is_file():
-        init.append("-backend-config=backend.hcl")
+    init = terraform_init(binary, workdir)
     targets = [f"-target={t}" for t in STAGES[stage]]
     plan = [*base, "plan", "-input=false", *targets, "-out=tfplan"]
     if action == "plan":
@@ -93,11 +91,6 @@ def read_secret(secrets_dir: Path, name: str) -> str:
     if not value:
         raise ConfigError(f"{path} is empty")
     return value
-
-
-def fernet_key(seed: str) -> str:
-    """The same key group_vars/all.yml derives from the seed: url-safe base64 of its 32 characters."""
-    return base64.urlsafe_b64encode(seed.encode()).decode()
 
 
 @dataclass(frozen=True)
@@ -238,107 +231,6 @@ def commit_dag_ids(python: str, dags_dir: Path) -> set[str]:
     return set(result["dag_ids"])
 
 
-Opener = Callable[[urllib.request.Request, float], Any]
-
-
-def _default_opener(request: urllib.request.Request, timeout: float) -> Any:
-    return urllib.request.urlopen(request, timeout=timeout)
-
-
-def _json(opener: Opener, request: urllib.request.Request) -> Any:
-    with opener(request, 30.0) as response:
-        return json.loads(response.read().decode())
-
-
-def api_token(base_url: str, user: str, password: str, opener: Opener = _default_opener) -> str:
-    """A JWT from the API server's /auth/token (FAB auth manager)."""
-    body = json.dumps({"username": user, "password": password}).encode()
-    request = urllib.request.Request(
-        f"{base_url.rstrip('/')}/auth/token", data=body, method="POST", headers={"Content-Type": "application/json"}
-    )
-    token = _json(opener, request).get("access_token")
-    if not token:
-        raise CommandError(f"{base_url}/auth/token returned no access_token")
-    return token
-
-
-def _paged(base_url: str, path: str, key: str, token: str, opener: Opener) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    while True:
-        query = urllib.parse.urlencode({"limit": 100, "offset": len(items)})
-        request = urllib.request.Request(
-            f"{base_url.rstrip('/')}{path}?{query}", headers={"Authorization": f"Bearer {token}"}
-        )
-        page = _json(opener, request)
-        items.extend(page.get(key, []))
-        if not page.get(key) or len(items) >= page.get("total_entries", 0):
-            return items
-
-
-@dataclass(frozen=True)
-class DagState:
-    missing: frozenset[str]
-    stale: frozenset[str]
-    import_errors: tuple[str, ...]
-
-    @property
-    def ready(self) -> bool:
-        return not (self.missing or self.stale or self.import_errors)
-
-
-def dag_state(
-    base_url: str, token: str, expected: Iterable[str], bundle: str, commit: str, opener: Opener = _default_opener
-) -> DagState:
-    """Which expected DAGs the API lacks, which still come from another bundle version, and the bundle's errors."""
-    dags = {d["dag_id"]: d for d in _paged(base_url, "/api/v2/dags", "dags", token, opener)}
-    errors = _paged(base_url, "/api/v2/importErrors", "import_errors", token, opener)
-    wanted = set(expected)
-    missing = wanted - set(dags)
-    # GitDagBundle versions are commit SHAs: a DAG is deployed once the API shows it at this commit.
-    stale = {d for d in wanted & set(dags) if dags[d].get("bundle_version") not in (None, commit)}
-    stale |= {d for d in wanted & set(dags) if dags[d].get("bundle_name") not in (None, bundle)}
-    mine = tuple(sorted(e.get("filename", "?") for e in errors if e.get("bundle_name") in (None, bundle)))
-    return DagState(frozenset(missing), frozenset(stale), mine)
-
-
-def wait_for_dags(
-    base_url: str,
-    user: str,
-    password: str,
-    expected: Iterable[str],
-    commit: str,
-    bundle: str = BUNDLE_NAME,
-    timeout: float = 600.0,
-    interval: float = 10.0,
-    opener: Opener = _default_opener,
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
-) -> DagState:
-    """Poll the API until every DAG of the commit is listed at that commit and the bundle has no import errors."""
-    wanted = frozenset(expected)
-    deadline = clock() + timeout
-    token = api_token(base_url, user, password, opener)
-    while True:
-        try:
-            state = dag_state(base_url, token, wanted, bundle, commit, opener)
-        except urllib.error.HTTPError as exc:
-            if exc.code != 401 or clock() >= deadline:
-                raise
-            token = api_token(base_url, user, password, opener)  # tokens expire during long waits
-            sleep(interval)
-            continue
-        if state.import_errors:
-            raise CommandError(f"import errors in bundle {bundle}: {', '.join(state.import_errors)}")
-        if state.ready:
-            return state
-        if clock() >= deadline:
-            raise CommandError(
-                f"after {timeout:.0f}s Airflow still lacks {sorted(state.missing)} and shows {sorted(state.stale)} "
-                f"at another version than {commit[:12]}"
-            )
-        sleep(interval)
-
-
 def write_dotenv(path: Path, values: dict[str, str]) -> None:
     """A GitLab dotenv report: the rollback job reads the commit the ref pointed at before the deploy."""
     path.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
@@ -356,11 +248,13 @@ class Delivery:
     api_password: str
     bundle: str = BUNDLE_NAME
 
+    def api(self) -> AirflowApi:
+        """Airflow's API behind the Gateway, verified with the system's CAs."""
+        return AirflowApi(self.api_url, self.api_user, self.api_password)
+
 
 def _run(cmd: list[str]) -> None:
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise CommandError(f"`{' '.join(cmd[:6])} ...` failed (exit {done.returncode}): {done.stderr.strip()}")
+    progress.run(cmd)
 
 
 def deploy_dags(
@@ -372,9 +266,7 @@ def deploy_dags(
     run(move_ref_command(delivery.remote, delivery.ref, commit, previous))
     try:
         run(reserialize_command(delivery.kubeconfig, delivery.bundle))
-        wait_for_dags(
-            delivery.api_url, delivery.api_user, delivery.api_password, expected, commit, delivery.bundle, timeout
-        )
+        wait_for_dags(delivery.api(), expected, commit, delivery.bundle, timeout)
     except Exception:
         if previous is not None:
             run(move_ref_command(delivery.remote, delivery.ref, previous, commit))

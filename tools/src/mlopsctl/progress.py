@@ -10,9 +10,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-
-class CommandError(RuntimeError):
-    """A command failed; the message carries its tail and what to do next."""
+from mlopsctl.errors import CommandError
 
 
 def say(message: str) -> None:

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from secrets import choice
 
-from mlopsctl.config import ConfigError
-from mlopsctl.progress import CommandError, say
+from mlopsctl.errors import CommandError, ConfigError
+from mlopsctl.progress import say
 
 # Secret name -> (file in .secrets/, length of a new value); the files group_vars/all.yml's lookups read.
 ROTATABLE = {

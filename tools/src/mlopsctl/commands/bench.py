@@ -1,0 +1,52 @@
+"""`mlopsctl bench [site] [dags]` on the local lab, or `mlopsctl bench gpu` on a db host or a DSN."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from mlopsctl.checkout import local_inventory
+from mlopsctl.errors import ConfigError
+from mlopsctl.lab.access import local_api
+from mlopsctl.lab.bench import bench_json
+from mlopsctl.lab.bench_dags import bench_dag_delivery, dags_report
+from mlopsctl.lab.bench_gpu import bench_gpu
+from mlopsctl.lab.bench_site import bench_site, site_report
+from mlopsctl.lab.config import load_config
+from mlopsctl.lab.engine import detect_engine
+from mlopsctl.progress import say
+
+TARGETS = ("site", "dags")
+
+
+def run(args: argparse.Namespace) -> int:
+    if "gpu" in args.targets:
+        # pg_strom on and off on a db host with a GPU (--inventory) or any server with pg_strom (--dsn).
+        if args.targets != ["gpu"]:
+            raise ConfigError("bench: gpu runs on its own (on --inventory's db host or --dsn), not with other targets")
+        print(bench_gpu(args.inventory, args.dsn, args.scale, args.seed, args.runs, args.workers))
+        return 0
+    targets = args.targets or list(TARGETS)
+    unknown = sorted(set(targets) - set(TARGETS))
+    if unknown:
+        raise ConfigError(f"bench: unknown target(s) {', '.join(unknown)}; known: {', '.join(TARGETS)}")
+    if args.runs < 3 or args.drops < 5:
+        raise ConfigError("bench: medians need --runs 3 or more and --drops 5 or more")
+    cfg = load_config(args.config, engine=args.engine)
+    engine = detect_engine(cfg.engine)
+    inventory = local_inventory(args.root)
+    # Checked first: a missing platform is reported before minutes of site runs.
+    host, api = local_api(args.root, cfg, inventory) if "dags" in targets else ("", None)
+    lines: list[str] = []
+    site = dags = None
+    if "site" in targets:
+        site = bench_site(engine, cfg, args.root, args.runs)
+        lines += site_report(site)
+    if api is not None:
+        dags = bench_dag_delivery(engine, args.root, inventory, api, host, args.runs, args.drops)
+        lines += dags_report(dags)
+    say("\n".join(lines))
+    if args.json:
+        args.json.write_text(json.dumps(bench_json(site, dags), indent=2) + "\n")
+        say(f"figures written: {args.json}")
+    return 0
