@@ -66,11 +66,14 @@ platform: deps  ## site.yml end to end, DAG delivery and the GitLab jobs against
 down: deps  ## remove the local hosts, their network and volumes
 	$(BIN)/mlopsctl $(if $(ENGINE),--engine $(ENGINE)) hosts down
 
-lock:  ## re-resolve requirements.lock from pyproject's dev extra, every file's sha256 with it (pip-tools)
+# The lock's pins are kept (pip-compile starts from them): only what pyproject adds or needs is resolved anew;
+# UPGRADE=1 re-resolves every package to its newest allowed version.
+lock:  ## requirements.lock from pyproject's dev extra, every file's sha256 with it (pip-tools)
 	rm -rf .mlops/lock-venv && python3 -m venv .mlops/lock-venv
 	.mlops/lock-venv/bin/pip install --quiet pip-tools
-	.mlops/lock-venv/bin/pip-compile --quiet --extra dev --generate-hashes --strip-extras --no-header \
-	  --no-emit-index-url --no-emit-find-links --no-annotate -o .mlops/lock.txt pyproject.toml
+	grep -v '^#' requirements.lock | sed '/./,$$!d' > .mlops/lock.txt
+	.mlops/lock-venv/bin/pip-compile --quiet $(if $(UPGRADE),--upgrade) --extra dev --generate-hashes --strip-extras \
+	  --no-header --no-emit-index-url --no-emit-find-links --no-annotate -o .mlops/lock.txt pyproject.toml
 	{ echo "# Exact versions and sha256 of every Python package the project's tooling uses (make venv installs them with"; \
 	  echo "# pip --require-hashes). Regenerate: make lock"; echo; cat .mlops/lock.txt; } > requirements.lock
 

@@ -93,3 +93,33 @@ def test_a_release_problem_exits_2_with_the_problem_named(root: Path, capsys) ->
 def test_cli_holds_only_the_parser_dispatch_and_error_handling() -> None:
     functions = [node.name for node in ast.parse(CLI.read_text()).body if isinstance(node, ast.FunctionDef)]
     assert functions == ["add_release", "build_parser", "main"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["bench", "gpu", "--dsn", "postgresql://nobody@127.0.0.1:1/x", "--scale", "-1"],
+            "--scale -1.0 must be a number above 0",
+        ),
+        (
+            ["bench", "gpu", "--dsn", "postgresql://nobody@127.0.0.1:1/x", "--scale", "nan"],
+            "--scale nan must be a number above 0",
+        ),
+        (
+            ["bench", "gpu", "--dsn", "postgresql://nobody@127.0.0.1:1/x", "--scale", "inf"],
+            "--scale inf must be a number above 0",
+        ),
+        (["bench", "gpu", "--dsn", "postgresql://nobody@127.0.0.1:1/x", "--runs", "0"], "--runs must be 1 or more"),
+        (["db", "restore", "--to", "0001-01-01T00:00:00+05:00"], "is before year 1 in UTC"),
+    ],
+)
+def test_bad_numbers_and_times_are_one_error_before_anything_runs(argv, message, root: Path, capsys) -> None:
+    assert main(["--root", str(root), *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "psql" not in err
+
+
+def test_a_root_that_is_not_a_checkout_is_refused(tmp_path: Path, capsys) -> None:
+    assert main(["--root", str(tmp_path), "hosts", "down"]) == 2
+    assert f"--root {tmp_path} is not a checkout of the platform" in capsys.readouterr().err

@@ -133,3 +133,32 @@ def test_the_releases_table_agrees_with_the_roles(root: Path) -> None:
     for name, release in RELEASES.items():
         assert role_versions[name] == release.postgresql
         assert (roles / f"airflow/files/constraints-{airflow}-py{release.python}.txt").is_file(), name
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: p.mkdir(), "is not a regular file"),
+        (lambda p: p.write_bytes('[local]\nlabel = "caf\xe9"\n'.encode("latin-1")), "is not UTF-8 text"),
+        (lambda p: p.write_bytes(b"#" * (5 * 1024 * 1024)), "is larger than 4 MiB"),
+    ],
+)
+def test_a_settings_file_that_is_not_utf8_text_is_one_error(make, message: str, tmp_path: Path) -> None:
+    path = tmp_path / "mlopsctl.toml"
+    make(path)
+    with pytest.raises(ConfigError, match=message):
+        load_config(path)
+
+
+def test_a_device_as_settings_file_is_refused_before_it_is_read() -> None:
+    with pytest.raises(ConfigError, match="is not a regular file"):
+        load_config(Path("/dev/zero"))
+
+
+def test_a_config_named_on_the_command_line_must_exist(root: Path, tmp_path: Path, capsys) -> None:
+    from mlopsctl.cli import main
+
+    missing = tmp_path / "mlopsctl.tmol"
+    assert main(["--root", str(root), "--config", str(missing), "hosts", "down"]) == 2
+    err = capsys.readouterr().err
+    assert f"--config {missing} is not an existing file" in err and err.count("\n") == 1

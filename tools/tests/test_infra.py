@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mlopsctl.cli import main
 from mlopsctl.errors import ConfigError
@@ -169,3 +171,145 @@ def test_written_inventory_is_read_by_ansible(tmp_path: Path) -> None:
     listed = json.loads(subprocess.run([str(binary), "-i", str(path), "--list"], capture_output=True, text=True).stdout)
     assert listed["_meta"]["hostvars"]["db01"]["ansible_host"] == "198.51.100.20"
     assert listed["db"]["hosts"] == ["db01"] and listed["airflow"]["hosts"] == ["air01"]
+
+
+# A crafted or broken state file: every value that reaches the inventory is checked, none is templated by Ansible.
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["hosts"]["value"].update({"../../etc/passwd": d["hosts"]["value"].pop("db01")}), "host name"),
+        (lambda d: d["hosts"]["value"].update({"-oProxyCommand=id": d["hosts"]["value"].pop("db01")}), "host name"),
+        (lambda d: d["ssh_user"].update(value="{{ lookup('pipe', 'id') }}"), "output ssh_user"),
+        (lambda d: d["ssh_user"].update(value="root\nansible_become_pass: x"), "output ssh_user"),
+        (lambda d: d["hosts"]["value"]["db01"].update(groups=["db", "{{ lookup('pipe', 'id') }}"]), "group name"),
+        (lambda d: d["hosts"]["value"]["db01"].update(public_ip="0.0.0.0"), "hosts.db01.public_ip"),
+        (lambda d: d["hosts"]["value"]["db01"].update(private_ip="127.0.0.1"), "hosts.db01.private_ip"),
+        (lambda d: d["hosts"]["value"]["db01"].update(private_ip="10.213.7.11"), "also air01's"),
+        (lambda d: d["airflow_url"].update(value="https://{{ lookup('pipe', 'id') }}"), "output airflow_url"),
+        (lambda d: d["airflow_url"].update(value="https://air01.example/\n"), "output airflow_url"),
+        (lambda d: d["airflow_url"].update(value="https://user:pw@air01.example"), "output airflow_url"),
+    ],
+)
+def test_crafted_outputs_are_refused_before_an_inventory_is_written(change, message: str, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        write_cloud_inventory(tmp_path, "selectel", inventory_from_outputs(broken(change)))
+    assert not (tmp_path / "inventories").exists()
+
+
+def ansible_user_of_db01(inventory: Path, home: Path) -> subprocess.CompletedProcess:
+    """A real Ansible run on this machine (-c local) that reads the inventory's ansible_user for db01."""
+    (home / "ansible.cfg").write_text("[defaults]\n")
+    ansible = Path(sys.executable).parent / "ansible"
+    return subprocess.run(
+        [
+            str(ansible),
+            "db01",
+            "-i",
+            str(inventory),
+            "-c",
+            "local",
+            "-m",
+            "ansible.builtin.debug",
+            "-a",
+            "var=ansible_user",
+        ],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "ANSIBLE_CONFIG": str(home / "ansible.cfg"), "HOME": str(home)},
+    )
+
+
+def test_a_templated_value_never_reaches_a_real_ansible_run(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    lookup = f"{{{{ lookup('pipe', 'touch {marker}') }}}}"
+    # What an unchecked inventory would do: Ansible templates the value and runs the command on the control node.
+    unchecked = inventory_from_outputs(outputs("selectel"))
+    unchecked["all"]["vars"]["ansible_user"] = lookup
+    raw = tmp_path / "unchecked.yml"
+    raw.write_text(yaml.safe_dump(unchecked))
+    ansible_user_of_db01(raw, tmp_path)
+    assert marker.exists(), "the threat is real: the lookup ran"
+    marker.unlink()
+    with pytest.raises(ConfigError, match="output ssh_user"):
+        inventory_from_outputs(broken(lambda d: d["ssh_user"].update(value=lookup)))
+    path = write_cloud_inventory(tmp_path, "selectel", inventory_from_outputs(outputs("selectel")))
+    done = ansible_user_of_db01(path, tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert '"ansible_user": "mlops"' in done.stdout
+    assert not marker.exists()
+
+
+def test_outputs_file_that_is_deep_binary_or_a_directory_is_one_error(root: Path, tmp_path: Path, capsys) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    latin = tmp_path / "latin.json"
+    latin.write_bytes('{"ssh_user": {"value": "m\xe9"}}'.encode("latin-1"))
+    for bad in (deep, latin, tmp_path, Path("/dev/zero")):
+        code = main(["--root", str(root), "infra", "inventory", "--cloud", "selectel", "--outputs", str(bad)])
+        err = capsys.readouterr().err
+        assert code == 2 and err.count("\n") == 1 and "Traceback" not in err, err
+
+
+def test_the_inventory_is_never_written_through_a_link_or_into_a_file(tmp_path: Path) -> None:
+    inventory = inventory_from_outputs(outputs("selectel"))
+    target = tmp_path / "elsewhere"
+    target.write_text("keep me\n")
+    (tmp_path / "inventories/selectel").mkdir(parents=True)
+    (tmp_path / "inventories/selectel/hosts.yml").symlink_to(target)
+    with pytest.raises(ConfigError, match="is a link or not a file"):
+        write_cloud_inventory(tmp_path, "selectel", inventory)
+    assert target.read_text() == "keep me\n"
+    (tmp_path / "inventories/immers").write_text("a file\n")
+    with pytest.raises(ConfigError, match="is not a directory"):
+        write_cloud_inventory(tmp_path, "immers", inventory)
+
+
+# Whatever the outputs hold: a clear error, or an inventory of plain values, nothing else.
+_TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=12) | st.sampled_from(
+    ["db01", "air01", "db", "airflow", "mlops", "10.213.7.10", "10.213.7.11", "0.0.0.0", "https://a.example", "{{ x }}"]
+)
+_SCALAR = st.none() | st.booleans() | st.integers() | _TEXT
+_HOST = st.fixed_dictionaries(
+    {
+        "groups": st.lists(_TEXT, max_size=3) | _SCALAR,
+        "gpu": st.booleans() | _SCALAR,
+        "private_ip": _TEXT | _SCALAR,
+    },
+    optional={"public_ip": _TEXT | st.none()},
+)
+_OUTPUTS = st.fixed_dictionaries(
+    {
+        "cloud": st.fixed_dictionaries({"value": _TEXT}),
+        "hosts": st.fixed_dictionaries({"value": st.dictionaries(_TEXT, _HOST, max_size=3)}) | _SCALAR,
+        "ssh_user": st.fixed_dictionaries({"value": _TEXT | _SCALAR}),
+    },
+    optional={
+        "airflow_url": st.fixed_dictionaries({"value": _TEXT}),
+        "k8s_nodes_cidr": st.fixed_dictionaries({"value": _TEXT}),
+    },
+)
+_PLAIN = re.compile(r"^[A-Za-z0-9_.:/~-]*$")
+
+
+def _strings(value):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, str):
+        yield value
+
+
+@settings(max_examples=400, deadline=None)
+@given(_OUTPUTS)
+def test_any_outputs_give_a_clear_error_or_an_inventory_of_plain_values(doc) -> None:
+    try:
+        inventory = inventory_from_outputs(doc)
+    except ConfigError as exc:
+        assert str(exc), "an error says what is wrong"
+        return
+    assert all(_PLAIN.match(text) for text in _strings(inventory["all"]["children"]))
+    assert _PLAIN.match(inventory["all"]["vars"]["ansible_user"])

@@ -2,8 +2,9 @@ from pathlib import Path
 
 import yaml
 
-from mlopsctl.inventory import build_inventory, write_inventory
+from mlopsctl.inventory import SSH_KEY, build_inventory, is_written_inventory, write_if_changed, write_inventory
 from mlopsctl.lab.config import parse_local
+from mlopsctl.lab.hosts import Report, ensure_ssh_key
 
 
 def endpoints(cfg) -> dict[str, tuple[str, int]]:
@@ -42,3 +43,37 @@ def test_inventory_is_written_once_and_reads_back(tmp_path: Path) -> None:
     assert write_inventory(path, inventory) is False
     assert path.stat().st_mtime_ns == before
     assert yaml.safe_load(path.read_text()) == inventory
+
+
+def test_only_an_inventory_hosts_up_wrote_may_be_removed(tmp_path: Path) -> None:
+    cfg = parse_local({}, tmp_path)
+    written = tmp_path / "hosts.yml"
+    write_inventory(written, build_inventory(list(cfg.hosts), endpoints(cfg)))
+    other = tmp_path / "site.yml"
+    other.write_text("- hosts: all\n")
+    link = tmp_path / "link.yml"
+    link.symlink_to(written)
+    assert is_written_inventory(written)
+    assert not is_written_inventory(other)
+    assert not is_written_inventory(link)
+    assert not is_written_inventory(tmp_path)
+    assert not is_written_inventory(tmp_path / "absent.yml")
+
+
+def test_a_link_where_a_file_is_written_is_replaced_not_followed(tmp_path: Path) -> None:
+    target = tmp_path / "target"
+    target.write_text("keep me\n")
+    path = tmp_path / "known_hosts"
+    path.symlink_to(target)
+    assert write_if_changed(path, "new\n", mode=0o600)
+    assert not path.is_symlink() and path.read_text() == "new\n"
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert target.read_text() == "keep me\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_the_secrets_directory_is_the_owners_only(tmp_path: Path) -> None:
+    key = tmp_path / SSH_KEY
+    ensure_ssh_key(key, "test", Report())
+    assert oct((tmp_path / ".secrets").stat().st_mode & 0o777) == "0o700"
+    assert oct(key.parent.stat().st_mode & 0o777) == "0o700"

@@ -380,3 +380,14 @@ def test_a_role_from_the_installed_copy_converges_and_check_mode_predicts_it(
         assert included == {"preflight", "pg_strom_preflight", "hba"}
     finally:
         hosts_down(engine, cfg, inventory)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://registry.example/packages/x", "file:///tmp/x", "ftp://registry.example/x", "https:///x", "registry/x"],
+)
+def test_the_job_token_goes_only_to_https_or_loopback(url: str, tmp_path: Path) -> None:
+    tarball = tmp_path / "datatech-mlops-0.2.0.tar.gz"
+    tarball.write_bytes(b"x")
+    with pytest.raises(ConfigError, match="sent only to an https:// URL"):
+        release.upload(tarball, url, "token")

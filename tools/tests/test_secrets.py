@@ -66,3 +66,20 @@ def test_a_failed_converge_says_where_both_values_are_and_what_to_run(tmp_path: 
 
     with pytest.raises(CommandError, match=r"airflow_jwt_secret.previous\); run `mlopsctl converge` again"):
         secrets.rotate(directory, "airflow_jwt_secret", fail, [])
+
+
+def test_a_second_rotation_never_overwrites_the_value_an_unfinished_one_kept(tmp_path: Path) -> None:
+    directory = secrets_dir(tmp_path, airflow_jwt_secret="A" * 48)
+
+    def fail(playbook: str, extra: list[str]) -> None:
+        raise CommandError("site.yml failed (exit 2).")
+
+    with pytest.raises(CommandError):
+        secrets.rotate(directory, "airflow_jwt_secret", fail, [])
+    second = (directory / "airflow_jwt_secret").read_text()
+    runs: list[str] = []
+    with pytest.raises(CommandError, match="an earlier rotation of airflow_jwt_secret was not confirmed"):
+        secrets.rotate(directory, "airflow_jwt_secret", lambda p, e: runs.append(p), [])
+    assert runs == []
+    assert (directory / "airflow_jwt_secret.previous").read_text() == "A" * 48 + "\n"
+    assert (directory / "airflow_jwt_secret").read_text() == second

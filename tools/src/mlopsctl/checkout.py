@@ -13,10 +13,15 @@ LOCAL_INVENTORY = Path("inventories/local/hosts.yml")
 LOGS = Path(".mlops/logs")
 
 
+def is_checkout(path: Path) -> bool:
+    """A checkout of the platform holds site.yml and ansible.cfg."""
+    return (path / "site.yml").is_file() and (path / "ansible.cfg").is_file()
+
+
 def find_root(start: Path) -> Path:
     """The checkout: the nearest directory up from `start` holding site.yml and ansible.cfg."""
     for candidate in (start, *start.parents, *Path(__file__).resolve().parents):
-        if (candidate / "site.yml").is_file() and (candidate / "ansible.cfg").is_file():
+        if is_checkout(candidate):
             return candidate
     raise ConfigError("no checkout found: run mlopsctl inside the repository (where site.yml is) or pass --root")
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from mlopsctl import commands, db, k8s, secrets
-from mlopsctl.checkout import find_root
+from mlopsctl.checkout import find_root, is_checkout
 from mlopsctl.dags import DEMO_DAG
 from mlopsctl.errors import CommandError, ConfigError
 from mlopsctl.infra import CLOUDS
@@ -165,7 +165,14 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("arguments after -- are passed to ansible-playbook; this command runs none")
         args.ansible_args = [*args.ansible_args, *passthrough]
     try:
+        if args.root is not None and not is_checkout(args.root):
+            raise ConfigError(
+                f"--root {args.root} is not a checkout of the platform (no site.yml and ansible.cfg there)"
+            )
         args.root = (args.root or find_root(Path.cwd())).resolve()
+        # A settings file named on the command line must exist: a typo must not silently mean the default hosts.
+        if args.config is not None and not args.config.is_file():
+            raise ConfigError(f"--config {args.config} is not an existing file; fix the path or leave --config out")
         args.config = args.config or args.root / "mlopsctl.toml"
         return args.func(args)
     except (ConfigError, CommandError) as exc:

@@ -24,7 +24,12 @@ def parse_target(text: str, now: datetime | None = None) -> str:
         raise ConfigError(
             f"db restore: --to {text!r} is not a time; write it like {TIME_EXAMPLE!r} (ISO 8601; UTC without an offset)"
         ) from None
-    when = (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
+    try:
+        when = (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
+    except OverflowError:
+        raise ConfigError(
+            f"db restore: --to {text!r} is before year 1 in UTC; give a time the archive can hold"
+        ) from None
     now = now or datetime.now(UTC)
     if when > now:
         raise ConfigError(

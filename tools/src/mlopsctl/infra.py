@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -15,6 +16,8 @@ from typing import Any
 import yaml
 
 from mlopsctl.errors import CommandError, ConfigError
+from mlopsctl.files import read_text_file
+from mlopsctl.inventory import write_if_changed
 from mlopsctl.progress import say, step
 
 CLOUDS = ("selectel", "immers", "selectel-k8s")
@@ -22,6 +25,12 @@ HEADER = "# Written by `mlopsctl infra inventory` from `terraform output -json`;
 # The outputs.tf contract of every cloud root: what the inventory is built from.
 REQUIRED_OUTPUTS = ("cloud", "hosts", "ssh_user")
 PLATFORM_GROUPS = ("db", "airflow")
+# What the inventory accepts from outputs: nothing Ansible would template ({{ }}), no leading dash (an ssh option), no
+# slash or dot-dot (a path), so a crafted state file cannot run code or reach files through the inventory.
+HOST_NAME = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*$")
+GROUP_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+USER_NAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
+HTTPS_URL = re.compile(r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$")
 
 
 def cloud_dir(root: Path, cloud: str) -> Path:
@@ -87,6 +96,8 @@ def parse_outputs(text: str, source: str) -> dict[str, Any]:
         outputs = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{source}: not JSON ({exc})") from exc
+    except RecursionError:
+        raise ConfigError(f"{source}: nested too deeply to be terraform output -json") from None
     if not isinstance(outputs, dict):
         raise ConfigError(f"{source}: expected an object of outputs, got {type(outputs).__name__}")
     return outputs
@@ -106,14 +117,26 @@ def _ip(value: Any, where: str, optional: bool = False) -> str | None:
     if value is None and optional:
         return None
     try:
-        return str(ipaddress.ip_address(value))
+        address = ipaddress.ip_address(value)
     except (ValueError, TypeError):
         raise ConfigError(f"{where}: {value!r} is not an IP address") from None
+    if address.is_unspecified or address.is_loopback or address.is_multicast or address.is_link_local:
+        raise ConfigError(f"{where}: {address} is unspecified, loopback, multicast or link-local: not a host address")
+    return str(address)
+
+
+def _name(value: Any, pattern: re.Pattern[str], what: str, where: str) -> str:
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise ConfigError(f"{where}: {value!r} is not a valid {what} (allowed: {pattern.pattern})")
+    return value
 
 
 def _https_url(value: Any, source: str) -> str:
-    if not isinstance(value, str) or not value.startswith("https://"):
-        raise ConfigError(f"{source}: output airflow_url {value!r} must be an https:// URL (nginx serves Airflow)")
+    if not isinstance(value, str) or not HTTPS_URL.fullmatch(value):
+        raise ConfigError(
+            f"{source}: output airflow_url {value!r} must be an https:// URL of a host name or address and a plain path"
+            " (nginx serves Airflow there)"
+        )
     return value
 
 
@@ -127,18 +150,26 @@ def inventory_from_outputs(outputs: dict[str, Any], source: str = "terraform out
         raise ConfigError(f"{source}: output hosts must be a non-empty object of hosts")
     if not isinstance(user, str) or not user:
         raise ConfigError(f"{source}: output ssh_user must be a user name")
+    _name(user, USER_NAME, "user name", f"{source}: output ssh_user")
     groups: dict[str, dict[str, Any]] = {}
+    owners: dict[str, str] = {}
     for name, host in sorted(hosts.items()):
         where = f"{source}: hosts.{name}"
+        _name(name, HOST_NAME, "host name", f"{source}: hosts")
         if not isinstance(host, dict):
             raise ConfigError(f"{where} must be an object")
         host_groups = host.get("groups")
         if not isinstance(host_groups, list) or not host_groups or not all(isinstance(g, str) for g in host_groups):
             raise ConfigError(f"{where}.groups must be a non-empty list of group names")
+        for group in host_groups:
+            _name(group, GROUP_NAME, "group name", f"{where}.groups")
         if not isinstance(host.get("gpu"), bool):
             raise ConfigError(f"{where}.gpu must be true or false")
         private = _ip(host.get("private_ip"), f"{where}.private_ip")
         public = _ip(host.get("public_ip"), f"{where}.public_ip", optional=True)
+        if private in owners:
+            raise ConfigError(f"{where}.private_ip {private} is also {owners[private]}'s: each host needs its own")
+        owners[private] = name
         entry: dict[str, Any] = {"ansible_host": public or private, "mlops_private_ip": private}
         if "airflow" in host_groups:
             # Users reach the UI at this address: nginx redirects to it and its certificate names it.
@@ -180,14 +211,19 @@ def _admit_k8s_nodes(groups: dict[str, dict[str, Any]], cidr: Any, source: str) 
 
 
 def write_cloud_inventory(root: Path, cloud: str, inventory: dict[str, Any]) -> Path:
-    """inventories/<cloud>/hosts.yml with the group_vars link every inventory of the platform has."""
+    """inventories/<cloud>/hosts.yml (replaced atomically, never through a link) with the group_vars link every
+    inventory of the platform has."""
     directory = root / "inventories" / cloud
+    if directory.exists() and not directory.is_dir():
+        raise ConfigError(f"{directory} is not a directory; move it away, the inventory is written in it")
+    path = directory / "hosts.yml"
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        raise ConfigError(f"{path} is a link or not a file; remove it, the inventory is written there as a plain file")
     directory.mkdir(parents=True, exist_ok=True)
     link = directory / "group_vars"
-    if not link.exists():
+    if not link.exists() and not link.is_symlink():
         link.symlink_to(Path("../../group_vars"))
-    path = directory / "hosts.yml"
-    path.write_text(HEADER + yaml.safe_dump(inventory, sort_keys=False, default_flow_style=False))
+    write_if_changed(path, HEADER + yaml.safe_dump(inventory, sort_keys=False, default_flow_style=False))
     return path
 
 
@@ -195,9 +231,7 @@ def cloud_inventory(root: Path, cloud: str, outputs_file: Path | None = None) ->
     """inventories/<cloud>/hosts.yml from recorded outputs (a file) or from the cloud root's state."""
     workdir = cloud_dir(root, cloud)
     if outputs_file is not None:
-        if not outputs_file.is_file():
-            raise ConfigError(f"infra inventory: {outputs_file} does not exist")
-        outputs = parse_outputs(outputs_file.read_text(), source=str(outputs_file))
+        outputs = parse_outputs(read_text_file(outputs_file, "--outputs"), source=str(outputs_file))
     else:
         outputs = terraform_outputs(terraform_binary(), workdir)
     path = write_cloud_inventory(root, cloud, inventory_from_outputs(outputs, source=f"outputs of {cloud}"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -48,13 +50,28 @@ def write_inventory(path: Path, inventory: dict[str, Any]) -> bool:
     return write_if_changed(path, text)
 
 
+def is_written_inventory(path: Path) -> bool:
+    """A plain file that starts with HEADER: the only inventory `hosts down` may delete."""
+    if path.is_symlink() or not path.is_file():
+        return False
+    with path.open("rb") as handle:
+        return handle.read(len(HEADER.encode())) == HEADER.encode()
+
+
 def write_if_changed(path: Path, text: str, mode: int = 0o644) -> bool:
-    """Atomically replace `path` when its content differs; True when it was written."""
-    if path.exists() and path.read_text() == text:
+    """Atomically replace `path` when its content differs (a link there is replaced, never followed); True when
+    it was written."""
+    if path.is_file() and not path.is_symlink() and path.read_text(errors="replace") == text:
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(text)
-    tmp.chmod(mode)
-    tmp.replace(path)
+    handle, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(handle, "w") as out:
+            out.write(text)
+        tmp.chmod(mode)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return True

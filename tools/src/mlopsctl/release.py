@@ -14,6 +14,7 @@ import subprocess
 import tarfile
 import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -113,10 +114,23 @@ def release_notes(collection: Path, version: str | None = None) -> str:
     return "\n".join(lines[start:end]).strip() + "\n"
 
 
+def upload_url_problem(url: str) -> str | None:
+    """Why the token must not be sent to this URL: only https, or http to this machine's loopback (a test)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return None
+    if parts.scheme == "http" and parts.hostname in ("127.0.0.1", "::1", "localhost"):
+        return None
+    return "the job token is sent only to an https:// URL (http:// only to this machine's loopback)"
+
+
 def upload(tarball: Path, url: str, token: str, header: str = "JOB-TOKEN") -> int:
     """PUT the tarball to a GitLab generic package URL; returns the HTTP status (an error status raises)."""
     if not tarball.is_file():
         raise ConfigError(f"{tarball} does not exist: build it first (`mlopsctl release build`)")
+    problem = upload_url_problem(url)
+    if problem:
+        raise ConfigError(f"release upload --url {url!r}: {problem}")
     request = urllib.request.Request(url, data=tarball.read_bytes(), method="PUT", headers={header: token})
     try:
         with urllib.request.urlopen(request, timeout=300) as response:

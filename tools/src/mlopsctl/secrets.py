@@ -13,6 +13,7 @@ from pathlib import Path
 from secrets import choice
 
 from mlopsctl.errors import CommandError, ConfigError
+from mlopsctl.inventory import write_if_changed
 from mlopsctl.progress import say
 
 # Secret name -> (file in .secrets/, length of a new value); the files group_vars/all.yml's lookups read.
@@ -52,19 +53,23 @@ def rotate(secrets_dir: Path, name: str, run: Runner, extra: list[str]) -> Path:
             f"{current} does not exist: converge the platform first (`mlopsctl converge`); a secret that was never "
             "made has nothing to rotate"
         )
+    previous = secrets_dir / f"{filename}.previous"
+    if previous.exists():
+        # An unfinished rotation: the hosts may still run with that value, so it is never overwritten.
+        raise CommandError(
+            f"{previous} is still there: an earlier rotation of {name} was not confirmed. Run `mlopsctl converge` "
+            f"until it succeeds, then delete {previous} and rotate again"
+        )
     old = current.read_text().strip()
     new = new_value(length)
-    previous = secrets_dir / f"{filename}.previous"
-    previous.write_text(old + "\n")
-    previous.chmod(0o600)
+    write_if_changed(previous, old + "\n", mode=0o600)
     if name == "airflow_fernet_key":
         say("step 1/3: Airflow runs with the new and the old Fernet key")
         both = ["-e", f'{{"airflow_fernet_key": "{fernet_key(new)},{fernet_key(old)}"}}']
         run("playbooks/airflow.yml", both + extra)
         say("step 2/3: everything Airflow encrypted is re-encrypted with the new key")
         run("playbooks/rotate-fernet-key.yml", both + extra)
-    current.write_text(new + "\n")
-    current.chmod(0o600)
+    write_if_changed(current, new + "\n", mode=0o600)
     say(f"{'step 3/3: ' if name == 'airflow_fernet_key' else ''}the platform converges with the new {name}")
     try:
         run("site.yml", extra)

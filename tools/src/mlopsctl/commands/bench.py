@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 
 from mlopsctl.checkout import local_inventory
 from mlopsctl.errors import ConfigError
@@ -24,6 +25,13 @@ def run(args: argparse.Namespace) -> int:
         # pg_strom on and off on a db host with a GPU (--inventory) or any server with pg_strom (--dsn).
         if args.targets != ["gpu"]:
             raise ConfigError("bench: gpu runs on its own (on --inventory's db host or --dsn), not with other targets")
+        # Checked before the first statement reaches the server (the run starts by dropping its own database).
+        if not (math.isfinite(args.scale) and 0 < args.scale <= 1000):
+            raise ConfigError(
+                f"bench gpu: --scale {args.scale} must be a number above 0 and at most 1000 (1 = 6 M rows)"
+            )
+        if args.runs < 1 or (args.workers is not None and args.workers < 0):
+            raise ConfigError("bench gpu: --runs must be 1 or more and --workers 0 or more")
         print(bench_gpu(args.inventory, args.dsn, args.scale, args.seed, args.runs, args.workers))
         return 0
     targets = args.targets or list(TARGETS)

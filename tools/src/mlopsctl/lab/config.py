@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from mlopsctl.errors import ConfigError
+from mlopsctl.files import read_text_file
 
 ENGINES = ("auto", "podman", "docker")
 
@@ -213,10 +214,10 @@ def load_config(path: Path, engine: str | None = None) -> LocalConfig:
 
 
 def _read_config(path: Path) -> LocalConfig:
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         return parse_local({}, path.parent)
     try:
-        data = tomllib.loads(path.read_text())
+        data = tomllib.loads(read_text_file(path, "settings file"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
     unknown = set(data) - {"local"}

@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlopsctl.errors import CommandError
-from mlopsctl.inventory import KNOWN_HOSTS, SSH_KEY, build_inventory, write_if_changed, write_inventory
+from mlopsctl.inventory import (
+    KNOWN_HOSTS,
+    SSH_KEY,
+    build_inventory,
+    is_written_inventory,
+    write_if_changed,
+    write_inventory,
+)
 from mlopsctl.lab.config import HostSpec, LocalConfig
 from mlopsctl.lab.engine import SSH_PORT, Engine, run_args
 from mlopsctl.lab.image import ensure_image, image_exists, image_tag
@@ -190,8 +197,10 @@ def ensure_ca_trust(engine: Engine, cfg: LocalConfig, name: str, report: Report)
 def ensure_ssh_key(key: Path, label: str, report: Report) -> str:
     """The project's own key pair for the hosts (made once, never replaced); returns the public key line."""
     if not key.exists():
-        key.parent.mkdir(parents=True, exist_ok=True)
-        key.parent.chmod(0o700)
+        # .secrets/ and .secrets/ssh/ are the owner's only: the key, and later the platform's passwords, live there.
+        for directory in (key.parent.parent, key.parent):
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            directory.chmod(0o700)
         run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"mlopsctl@{label}", "-f", str(key)])
         report.add(f"SSH key {key} created")
     # The public half is derived from the private key, so a lost .pub file costs nothing.
@@ -292,7 +301,9 @@ def hosts_down(engine: Engine, cfg: LocalConfig, inventory_path: Path, purge_ima
             if image_exists(engine, tag):
                 run(engine.cmd("image", "rm", tag))
                 report.add(f"image {tag} removed")
-    if inventory_path.exists():
+    if is_written_inventory(inventory_path):
         inventory_path.unlink()
         report.add(f"inventory {inventory_path} removed")
+    elif inventory_path.exists() or inventory_path.is_symlink():
+        report.add(f"{inventory_path} left in place: not an inventory `mlopsctl hosts up` wrote")
     return report
