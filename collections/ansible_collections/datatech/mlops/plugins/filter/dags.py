@@ -6,7 +6,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.datatech.mlops.plugins.module_utils.dags import api_import_errors, api_readiness, task_states
+from ansible_collections.datatech.mlops.plugins.module_utils.dags import (
+    api_import_errors,
+    api_readiness,
+    escaping_links,
+    task_states,
+)
 
 
 def _dicts(value: Any, name: str) -> list[Mapping[str, Any]]:
@@ -34,6 +39,13 @@ def dags_task_states(task_instances: Any) -> str:
     return task_states(_dicts(task_instances, "dags_task_states"))
 
 
+def dags_escaping_links(source: Any) -> list[str]:
+    """Links under the DAG source directory that point outside it (see escaping_links)."""
+    if not isinstance(source, str) or not source:
+        raise AnsibleFilterError(f"dags_escaping_links: expected a directory path, got {source!r}")
+    return escaping_links(source)
+
+
 class FilterModule:
     """Ansible entry point."""
 
@@ -42,4 +54,5 @@ class FilterModule:
             "dags_readiness": dags_readiness,
             "dags_import_errors": dags_import_errors,
             "dags_task_states": dags_task_states,
+            "dags_escaping_links": dags_escaping_links,
         }

@@ -132,6 +132,22 @@ def task_states(task_instances: Iterable[Mapping[str, Any]]) -> str:
     return ", ".join(f"{t.get('task_id')}={t.get('state')}" for t in task_instances)
 
 
+def escaping_links(source: str) -> list[str]:
+    """Symbolic links under a DAG source that point outside it (or dangle), as `path -> target`: shipped, they would
+    hand Airflow files from elsewhere on the host; a link inside the tree is fine."""
+    root = Path(source).resolve()
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in sorted(dirnames + filenames):
+            path = Path(dirpath, name)
+            if not path.is_symlink():
+                continue
+            target = path.resolve()
+            if not target.exists() or (target != root and root not in target.parents):
+                found.append(f"{path.relative_to(root)} -> {os.readlink(path)}")
+    return sorted(found)
+
+
 def utc_now() -> str:
     """Now in UTC to the second, as Airflow's API writes times (without the zone)."""
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "")

@@ -23,6 +23,7 @@ from ansible_collections.datatech.mlops.plugins.module_utils.dags import (
     deploy_bundle,
     deploy_folder,
     error_lines,
+    escaping_links,
     folder_plan,
     next_history,
     refusal,
@@ -453,3 +454,21 @@ def test_a_rollback_moves_the_branch_back_to_the_commit_before(bundle) -> None:
     assert bundle_plan(bundle.repo, "live", "", 5, True).target == ""
     with pytest.raises(DeployError, match="not the one before the live one"):
         bundle_deploy(bundle, "b", rollback=True)
+
+
+def test_links_that_leave_the_dag_source_or_dangle_are_named_and_inner_ones_are_not(tmp_path):
+    source = tmp_path / "dags"
+    (source / "lib").mkdir(parents=True)
+    (source / "etl.py").write_text("x = 1\n")
+    (source / "lib/helpers.py").write_text("y = 2\n")
+    (source / "alias.py").symlink_to("etl.py")
+    (source / "shared").symlink_to("lib")
+    (source / "shadow").symlink_to("/etc/shadow")
+    (source / "lib/up.py").symlink_to("../../outside.py")
+    (tmp_path / "outside.py").write_text("z = 3\n")
+    (source / "gone.py").symlink_to("missing.py")
+    assert escaping_links(str(source)) == [
+        "gone.py -> missing.py",
+        "lib/up.py -> ../../outside.py",
+        "shadow -> /etc/shadow",
+    ]
