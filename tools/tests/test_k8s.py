@@ -206,7 +206,10 @@ def test_admin_comes_from_a_secret_not_from_the_values() -> None:
     job = values()["createUserJob"]
     assert "defaultUser" not in values()["apiServer"], "apiServer.defaultUser would put the password in the values"
     command = " ".join(job["args"])
-    assert '"$MLOPS_ADMIN_PASSWORD"' in command and "--role Admin" in command
+    # Read from the environment by Python: the password is never on a command line, where ps would show it.
+    assert job["args"][:2] == ["python", "-c"] and 'os.environ["MLOPS_ADMIN_PASSWORD"]' in command
+    assert "$MLOPS_ADMIN_PASSWORD" not in command and 'sm.find_role("Admin")' in command
+    compile(job["args"][2], "createUserJob", "exec")
     assert {e["name"] for e in job["env"]} == {"MLOPS_ADMIN_USER", "MLOPS_ADMIN_PASSWORD"}
     assert not re.search(r"password:\s*\S", VALUES.read_text(), re.IGNORECASE)
 
@@ -379,11 +382,13 @@ def sample_manifests(tmp_path: Path) -> list[dict[str, Any]]:
     ):
         (secrets / name).write_text(f"{name}-p@ss/w0rd:x\n")
     (secrets / "airflow_fernet_seed").write_text("A" * 32 + "\n")
+    (secrets / "ca").mkdir(exist_ok=True)
+    (secrets / "ca/ca.crt").write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
     return k8s.platform_manifests(
         ROOT,
         secrets,
         db_host="10.213.7.10",
-        sslmode="require",
+        sslmode="verify-full",
         git_url="https://gitlab.example.com/ml/mlops-platform.git",
         git_token="glpat-example",
         registry=k8s.Registry("registry.gitlab.example.com", "deploy", "token"),
@@ -478,10 +483,12 @@ def test_metadata_connection_and_connections(tmp_path: Path) -> None:
     url = secrets["airflow-metadata"]["connection"]
     assert url == (
         "postgresql://airflow_k8s:postgresql_airflow_k8s_password-p%40ss%2Fw0rd%3Ax@10.213.7.10:5432/airflow_k8s"
-        "?sslmode=require"
+        "?sslmode=verify-full&sslrootcert=%2Fopt%2Fairflow%2Fplatform-ca%2Fca.crt"
     )
     dwh = json.loads(secrets["airflow-connections"]["postgres_dwh"])
-    assert dwh["host"] == "10.213.7.10" and dwh["schema"] == "dwh" and dwh["extra"]["sslmode"] == "require"
+    assert dwh["host"] == "10.213.7.10" and dwh["schema"] == "dwh"
+    assert dwh["extra"] == {"sslmode": "verify-full", "sslrootcert": k8s.PLATFORM_CA_FILE}
+    assert secrets["airflow-platform-ca"]["ca.crt"].startswith("-----BEGIN CERTIFICATE-----")
     assert json.loads(secrets["airflow-connections"]["mlops_git"])["conn_type"] == "git"
     registry = json.loads(secrets["airflow-registry"][".dockerconfigjson"])["auths"]["registry.gitlab.example.com"]
     assert base64.b64decode(registry["auth"]).decode() == "deploy:token"
@@ -618,7 +625,7 @@ def test_secrets_from_the_cluster_outputs(tmp_path: Path) -> None:
     env = {"MLOPS_DAGS_GIT_TOKEN": "glpat-x", "MLOPS_REGISTRY_USER": "deploy", "MLOPS_REGISTRY_PASSWORD": "t"}
     manifests = {m["metadata"]["name"]: m for m in k8s.secrets_from_outputs(tmp_path, outputs, env, "verify-full")}
     assert manifests["airflow-metadata"]["stringData"]["connection"].endswith(
-        "@10.213.7.10:5432/airflow_k8s?sslmode=verify-full"
+        "@10.213.7.10:5432/airflow_k8s?sslmode=verify-full&sslrootcert=%2Fopt%2Fairflow%2Fplatform-ca%2Fca.crt"
     )
     git = json.loads(manifests["airflow-connections"]["stringData"]["mlops_git"])
     assert git["host"] == "https://gitlab.example.com/ml/mlops-platform.git" and git["password"] == "glpat-x"

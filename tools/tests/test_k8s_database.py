@@ -64,13 +64,17 @@ def test_a_cluster_gets_its_own_database_and_user_admitted_from_the_node_subnet_
     assert k8s.read_secret(secrets, "postgresql_airflow_k8s_password") == users["airflow_k8s"]
     for other in ("airflow_admin_password", "airflow_jwt_secret", "airflow_api_secret_key", "airflow_fernet_seed"):
         (secrets / other).write_text("A" * 32 + "\n")  # made by the Airflow play, which this test does not run
+    (secrets / "ca").mkdir(exist_ok=True)  # made by the platform_ca role, which this test does not run either
+    (secrets / "ca/ca.crt").write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
     (metadata,) = [
         m
         for m in k8s.platform_manifests(ROOT, secrets, "10.213.7.10", "verify-full", "https://g.example/d.git", "t")
         if m["metadata"]["name"] == "airflow-metadata"
     ]
     assert metadata["stringData"]["connection"].startswith(f"postgresql://airflow_k8s:{users['airflow_k8s']}@")
-    assert metadata["stringData"]["connection"].endswith("/airflow_k8s?sslmode=verify-full")
+    assert metadata["stringData"]["connection"].endswith(
+        "/airflow_k8s?sslmode=verify-full&sslrootcert=%2Fopt%2Fairflow%2Fplatform-ca%2Fca.crt"
+    )
 
 
 def test_without_a_cluster_nothing_is_created_or_generated_for_it(tmp_path: Path) -> None:

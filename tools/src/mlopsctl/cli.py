@@ -124,7 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     kube = sub.add_parser("k8s", help="Airflow in Kubernetes: the namespace and Secrets its chart reads")
     kube.add_argument("action", choices=("secrets",))
-    kube.add_argument("--sslmode", default="require", choices=k8s.SSLMODES, help="of the database connections")
+    kube.add_argument(
+        "--sslmode",
+        default="verify-full",
+        choices=k8s.SSLMODES,
+        help="of the database connections (verify-full: db01's certificate checked against the platform CA)",
+    )
     kube.set_defaults(func=commands.k8s.run)
 
     dags = sub.add_parser("dags", help="deploy dags/ to Airflow (import-checked, atomic) or roll back one release")

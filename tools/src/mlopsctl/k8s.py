@@ -32,6 +32,8 @@ DEFAULT_GIT_REF = "airflow/production"
 # Chart release "airflow": its Deployment and container names follow from it.
 DAG_PROCESSOR = ("deployment/airflow-dag-processor", "dag-processor")
 SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+# Where k8s/airflow/values.yaml mounts Secret airflow-platform-ca in every Airflow container.
+PLATFORM_CA_FILE = "/opt/airflow/platform-ca/ca.crt"
 KUBECONFIG_NAME = "kubeconfig"
 
 # Terraform configures the helm/kubernetes providers from the cluster, and the Gateway manifests need the CRDs of
@@ -80,6 +82,16 @@ def write_kubeconfig(outputs: dict[str, Any], secrets_dir: Path) -> Path:
         handle.write(entry["value"])
     path.chmod(0o600)
     return path
+
+
+def read_ca(secrets_dir: Path) -> str:
+    """The platform CA's certificate (public) that db01's server certificate is signed by."""
+    path = secrets_dir / "ca" / "ca.crt"
+    if not path.is_file() or "BEGIN CERTIFICATE" not in path.read_text():
+        raise ConfigError(
+            f"{path} is missing or no certificate: converge db01 with this inventory first (it makes the CA)"
+        )
+    return path.read_text()
 
 
 def read_secret(secrets_dir: Path, name: str) -> str:
@@ -137,7 +149,9 @@ def platform_manifests(
     airflow_pw = read_secret(secrets_dir, "postgresql_airflow_k8s_password")
     dwh_pw = read_secret(secrets_dir, "postgresql_dwh_password")
     quoted = urllib.parse.quote(airflow_pw, safe="")
-    metadata = f"postgresql://{users[0]}:{quoted}@{db_host}:5432/{databases[0]}?sslmode={sslmode}"
+    # The pods check db01's certificate against the platform CA, mounted from Secret airflow-platform-ca.
+    tls = {"sslmode": sslmode, **({"sslrootcert": PLATFORM_CA_FILE} if sslmode.startswith("verify") else {})}
+    metadata = f"postgresql://{users[0]}:{quoted}@{db_host}:5432/{databases[0]}?{urllib.parse.urlencode(tls)}"
     dwh = {
         "conn_type": "postgres",
         "host": db_host,
@@ -145,7 +159,7 @@ def platform_manifests(
         "schema": databases[1],
         "login": users[1],
         "password": dwh_pw,
-        "extra": {"sslmode": sslmode},
+        "extra": tls,
     }
     git = {"conn_type": "git", "host": git_url, "login": "oauth2", "password": git_token}
     manifests = [
@@ -158,6 +172,7 @@ def platform_manifests(
         _secret("airflow-fernet-key", {"fernet-key": fernet_key(read_secret(secrets_dir, "airflow_fernet_seed"))}),
         _secret("airflow-jwt-secret", {"jwt-secret": read_secret(secrets_dir, "airflow_jwt_secret")}),
         _secret("airflow-api-secret-key", {"api-secret-key": read_secret(secrets_dir, "airflow_api_secret_key")}),
+        _secret("airflow-platform-ca", {"ca.crt": read_ca(secrets_dir)}),
     ]
     if registry is not None:
         auth = base64.b64encode(f"{registry.username}:{registry.password}".encode()).decode()
@@ -363,7 +378,7 @@ def db_host_from_outputs(outputs: Mapping[str, Any]) -> str:
 
 
 def secrets_from_outputs(
-    root: Path, outputs: Mapping[str, Any], env: Mapping[str, str], sslmode: str = "require"
+    root: Path, outputs: Mapping[str, Any], env: Mapping[str, str], sslmode: str = "verify-full"
 ) -> list[dict[str, Any]]:
     """`mlopsctl k8s secrets`: the manifests for this cluster. MLOPS_DAGS_GIT_TOKEN (read access to the repository)
     and, for a private registry, MLOPS_REGISTRY_USER / MLOPS_REGISTRY_PASSWORD come from the environment."""
