@@ -313,3 +313,16 @@ def test_any_outputs_give_a_clear_error_or_an_inventory_of_plain_values(doc) -> 
         return
     assert all(_PLAIN.match(text) for text in _strings(inventory["all"]["children"]))
     assert _PLAIN.match(inventory["all"]["vars"]["ansible_user"])
+
+
+def test_the_vms_host_keys_from_the_outputs_are_the_only_ones_ansible_accepts(tmp_path: Path) -> None:
+    doc = outputs("selectel")
+    path = write_cloud_inventory(tmp_path, "selectel", inventory_from_outputs(doc))
+    lines = (path.parent / "known_hosts").read_text().splitlines()
+    db01 = doc["hosts"]["value"]["db01"]
+    assert f"{db01['private_ip']},{db01['public_ip']} {db01['ssh_host_key']}" in lines and len(lines) == 2
+    args = yaml.safe_load(path.read_text())["all"]["vars"]["ansible_ssh_common_args"]
+    assert "UserKnownHostsFile={{ inventory_dir }}/known_hosts" in args and "StrictHostKeyChecking=yes" in args
+    for bad in ("ssh-rsa AAAA", "ssh-ed25519 AAAA\nx", None):
+        with pytest.raises(ConfigError, match=re.escape("hosts.db01.ssh_host_key")):
+            inventory_from_outputs(broken(lambda d, bad=bad: d["hosts"]["value"]["db01"].update(ssh_host_key=bad)))

@@ -45,6 +45,14 @@ resource "openstack_blockstorage_volume_v3" "boot" {
   }
 }
 
+# Each VM's SSH host key is made here and handed to cloud-init, so `mlopsctl infra inventory` pins it: the first
+# connection is checked like every other (no trust on first use). The private half is in the state and the VM's
+# user data: keep the state in the encrypted backend (backend-s3.tf.example).
+resource "tls_private_key" "host_key" {
+  for_each  = local.hosts
+  algorithm = "ED25519"
+}
+
 resource "openstack_compute_instance_v2" "host" {
   for_each          = local.hosts
   name              = "${var.name_prefix}-${each.key}"
@@ -52,9 +60,11 @@ resource "openstack_compute_instance_v2" "host" {
   key_pair          = openstack_compute_keypair_v2.admin.name
   availability_zone = var.availability_zone
   user_data = templatefile("${path.module}/cloud-init.yaml.tftpl", {
-    hostname       = each.key
-    admin_user     = var.admin_user
-    ssh_public_key = var.ssh_public_key
+    hostname         = each.key
+    admin_user       = var.admin_user
+    ssh_public_key   = var.ssh_public_key
+    host_private_key = tls_private_key.host_key[each.key].private_key_openssh
+    host_public_key  = trimspace(tls_private_key.host_key[each.key].public_key_openssh)
   })
   metadata = {
     mlops_groups = join(",", each.value.groups)

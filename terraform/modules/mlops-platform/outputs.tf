@@ -1,5 +1,5 @@
 output "hosts" {
-  description = "Every VM with what the Ansible inventory needs: groups, private and public address, GPU flag."
+  description = "Every VM with what the Ansible inventory needs: groups, private and public address, GPU flag, SSH host key."
   value = {
     for name, host in local.hosts : name => {
       groups     = host.groups
@@ -8,8 +8,9 @@ output "hosts" {
         local.use_router ? openstack_networking_floatingip_v2.host[name].address :
         local.use_public ? openstack_networking_port_v2.public[name].all_fixed_ips[0] : null
       )
-      gpu    = host.gpu
-      flavor = host.flavor
+      gpu          = host.gpu
+      flavor       = host.flavor
+      ssh_host_key = trimspace(tls_private_key.host_key[name].public_key_openssh)
     }
   }
 }

@@ -30,6 +30,9 @@ PLATFORM_GROUPS = ("db", "airflow")
 HOST_NAME = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*$")
 GROUP_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 USER_NAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
+SSH_HOST_KEY = re.compile(r"^ssh-ed25519 [A-Za-z0-9+/]{68}$")
+# Beside the inventory: the VMs' host keys from the outputs, the only ones Ansible accepts.
+KNOWN_HOSTS = "known_hosts"
 HTTPS_URL = re.compile(r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$")
 
 
@@ -167,10 +170,15 @@ def inventory_from_outputs(outputs: dict[str, Any], source: str = "terraform out
             raise ConfigError(f"{where}.gpu must be true or false")
         private = _ip(host.get("private_ip"), f"{where}.private_ip")
         public = _ip(host.get("public_ip"), f"{where}.public_ip", optional=True)
+        entry_key = _name(host.get("ssh_host_key"), SSH_HOST_KEY, "SSH host key (ssh-ed25519)", f"{where}.ssh_host_key")
         if private in owners:
             raise ConfigError(f"{where}.private_ip {private} is also {owners[private]}'s: each host needs its own")
         owners[private] = name
-        entry: dict[str, Any] = {"ansible_host": public or private, "mlops_private_ip": private}
+        entry: dict[str, Any] = {
+            "ansible_host": public or private,
+            "mlops_private_ip": private,
+            "mlops_ssh_host_key": entry_key,
+        }
         if "airflow" in host_groups:
             # Users reach the UI at this address: nginx redirects to it and its certificate names it.
             entry["airflow_base_url"] = _https_url(_value(outputs, "airflow_url", source), source)
@@ -186,7 +194,15 @@ def inventory_from_outputs(outputs: dict[str, Any], source: str = "terraform out
         _admit_k8s_nodes(groups, _value(outputs, "k8s_nodes_cidr", source), source)
     return {
         "all": {
-            "vars": {"ansible_user": user, "ansible_become": True, "ansible_python_interpreter": "/usr/bin/python3"},
+            "vars": {
+                "ansible_user": user,
+                "ansible_become": True,
+                "ansible_python_interpreter": "/usr/bin/python3",
+                # The host keys Terraform made (known_hosts beside this file): no trust on first use.
+                "ansible_ssh_common_args": (
+                    f"-o UserKnownHostsFile={{{{ inventory_dir }}}}/{KNOWN_HOSTS} -o StrictHostKeyChecking=yes"
+                ),
+            },
             "children": dict(sorted(groups.items())),
         }
     }
@@ -223,8 +239,18 @@ def write_cloud_inventory(root: Path, cloud: str, inventory: dict[str, Any]) -> 
     link = directory / "group_vars"
     if not link.exists() and not link.is_symlink():
         link.symlink_to(Path("../../group_vars"))
+    write_if_changed(directory / KNOWN_HOSTS, known_hosts(inventory))
     write_if_changed(path, HEADER + yaml.safe_dump(inventory, sort_keys=False, default_flow_style=False))
     return path
+
+
+def known_hosts(inventory: dict[str, Any]) -> str:
+    """known_hosts lines of every host of the inventory: its key under each address Ansible or a user reaches it by."""
+    hosts = {name: entry for group in inventory["all"]["children"].values() for name, entry in group["hosts"].items()}
+    return "".join(
+        f"{','.join(sorted({entry['ansible_host'], entry['mlops_private_ip']}))} {entry['mlops_ssh_host_key']}\n"
+        for _, entry in sorted(hosts.items())
+    )
 
 
 def cloud_inventory(root: Path, cloud: str, outputs_file: Path | None = None) -> Path:
