@@ -2,6 +2,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mlopsctl.errors import ConfigError
 from mlopsctl.lab.config import (
@@ -162,3 +164,57 @@ def test_a_config_named_on_the_command_line_must_exist(root: Path, tmp_path: Pat
     assert main(["--root", str(root), "--config", str(missing), "hosts", "down"]) == 2
     err = capsys.readouterr().err
     assert f"--config {missing} is not an existing file" in err and err.count("\n") == 1
+
+
+# Whatever the settings file holds: a LocalConfig, or one ConfigError naming the problem; never another exception.
+_SCALAR = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**40), max_value=2**40)
+    | st.floats(allow_nan=True)
+    | st.text(max_size=20)
+    | st.sampled_from(["podman", "docker", "auto", "trixie", "10.213.7.0/24", "127.0.0.1", "db01", "../x", "{{ x }}"])
+)
+_VALUE = st.recursive(
+    _SCALAR,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+_KEYS = st.sampled_from(
+    [
+        "engine",
+        "distribution",
+        "mirror",
+        "network",
+        "subnet",
+        "publish_address",
+        "extra_ca_files",
+        "boot_timeout",
+        "label",
+        "hosts",
+        "publish",
+        "unknown",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(_KEYS, _VALUE, max_size=5))
+def test_any_local_table_gives_a_config_or_one_clear_error(raw: dict) -> None:
+    try:
+        cfg = parse_local(raw, Path("/nonexistent"))
+    except ConfigError as exc:
+        assert str(exc).startswith("local") and len(str(exc)) < 2000
+        return
+    assert isinstance(cfg, LocalConfig) and cfg.hosts
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300) | st.text(max_size=300).map(lambda t: ("[local]\n" + t).encode()))
+def test_any_settings_file_gives_a_config_or_one_clear_error(tmp_path_factory, data: bytes) -> None:
+    path = tmp_path_factory.mktemp("cfg") / "mlopsctl.toml"
+    path.write_bytes(data)
+    try:
+        load_config(path)
+    except ConfigError as exc:
+        assert str(exc)
