@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -67,3 +72,38 @@ def unq(value: Any) -> Any:
         if len(value) >= 2 and value[0] == value[-1] == '"':
             value = value[1:-1]
     return value
+
+
+PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), reverse=True)), None)
+
+
+@pytest.fixture(scope="session")
+def local_postgres() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster on a Unix socket (Debian's server packages), as its DSN."""
+    if PG_BIN is None:
+        pytest.skip("no PostgreSQL server binaries (/usr/lib/postgresql/*/bin/initdb): apt-get install postgresql")
+    bindir = PG_BIN.parent
+    workdir = Path(tempfile.mkdtemp(prefix="mlops-pg-"))
+    run_as: list[str] = []
+    if os.geteuid() == 0:  # the server refuses to run as root
+        user = pwd.getpwnam("postgres")
+        os.chown(workdir, user.pw_uid, user.pw_gid)
+        run_as = ["runuser", "-u", "postgres", "--"]
+    data = workdir / "data"
+    subprocess.run([*run_as, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"], check=True,
+                   capture_output=True)  # fmt: skip
+    options = f"-k {workdir} -c listen_addresses='' -c fsync=off"
+    subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(workdir / "log"), "-w",
+                    "start"], check=True, capture_output=True)  # fmt: skip
+    try:
+        yield f"host={workdir} user=postgres dbname=postgres"
+    finally:
+        subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                       capture_output=True, check=False)  # fmt: skip
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def psql(dsn: str, sql: str) -> str:
+    """One statement through psql; its unaligned, tuples-only output."""
+    return subprocess.run(["psql", "-X", "-A", "-t", "-d", dsn, "-c", sql], check=True, capture_output=True,
+                          text=True).stdout.strip()  # fmt: skip

@@ -5,53 +5,14 @@ no GPU on these machines, so both modes run on the CPU; the GPU run needs `--inv
 from __future__ import annotations
 
 import copy
-import os
-import pwd
-import shutil
-import subprocess
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pglast
 import pytest
+from conftest import psql
 
 from mlopsctl.errors import CommandError
 from mlopsctl.lab import bench_gpu
-
-PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), reverse=True)), None)
-
-
-@pytest.fixture(scope="session")
-def local_postgres() -> Iterator[str]:
-    """A throwaway PostgreSQL cluster on a Unix socket (Debian's server packages), as its DSN."""
-    if PG_BIN is None:
-        pytest.skip("no PostgreSQL server binaries (/usr/lib/postgresql/*/bin/initdb): apt-get install postgresql")
-    bindir = PG_BIN.parent
-    workdir = Path(tempfile.mkdtemp(prefix="mlops-pg-"))
-    run_as: list[str] = []
-    if os.geteuid() == 0:  # the server refuses to run as root
-        user = pwd.getpwnam("postgres")
-        os.chown(workdir, user.pw_uid, user.pw_gid)
-        run_as = ["runuser", "-u", "postgres", "--"]
-    data = workdir / "data"
-    subprocess.run([*run_as, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"], check=True,
-                   capture_output=True)  # fmt: skip
-    options = f"-k {workdir} -c listen_addresses='' -c fsync=off"
-    subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(workdir / "log"), "-w",
-                    "start"], check=True, capture_output=True)  # fmt: skip
-    try:
-        yield f"host={workdir} user=postgres dbname=postgres"
-    finally:
-        subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True, check=False)  # fmt: skip
-        shutil.rmtree(workdir, ignore_errors=True)
-
-
-def psql(dsn: str, sql: str) -> str:
-    return subprocess.run(["psql", "-X", "-A", "-t", "-d", dsn, "-c", sql], check=True, capture_output=True,
-                          text=True).stdout.strip()  # fmt: skip
-
 
 # --- pure functions -------------------------------------------------------------------------------------------------
 
