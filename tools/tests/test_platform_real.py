@@ -205,6 +205,21 @@ def test_a_second_checkout_without_secrets_reads_them_back_and_changes_nothing(p
     assert probe.returncode == 0 and probe.stdout.strip().endswith("encrypted-before"), probe.stderr[-2000:]
 
 
+def test_a_dag_deploy_from_ci_holds_only_the_deployers_password(platform) -> None:
+    """A deploy job's workspace: SSH access, the CA and the deployer's password; no platform secret is read back."""
+    _, inventory, base = platform
+    ci = other_checkout(inventory, base / "ci-checkout", "ssh", "ca")
+    password = (inventory.parent / ".secrets/airflow_password_deployer").read_text().strip()
+    extra = ("-e", json.dumps({"airflow_base_url": BASE_URL}))
+    ansible_playbook = str(Path(sys.executable).parent / "ansible-playbook")
+    done = run([ansible_playbook, "-i", str(ci / "hosts.yml"), *extra, "playbooks/dags.yml"],
+               MLOPS_AIRFLOW_DEPLOY_PASSWORD=password)  # fmt: skip
+    assert done.returncode == 0
+    assert sorted(p.name for p in (ci / ".secrets").iterdir()) == ["ca", "ssh"]
+    refused = run([ansible_playbook, "-i", str(ci / "hosts.yml"), *extra, "playbooks/dags.yml"])
+    assert refused.returncode != 0 and "set MLOPS_AIRFLOW_DEPLOY_PASSWORD" in refused.stdout
+
+
 def test_a_second_checkout_without_the_platform_ca_stops_before_changing_anything(platform) -> None:
     _, inventory, base = platform
     third = other_checkout(inventory, base / "third-checkout", "ssh")
