@@ -27,7 +27,6 @@ from typing import Any
 import pytest
 import yaml
 from conftest import COLLECTION
-from test_bench_gpu import local_postgres  # noqa: F401  (the throwaway PostgreSQL server, a fixture)
 
 from mlopsctl.cli import build_parser
 from mlopsctl.docs import REFERENCE, ROLES, reference_pages

@@ -635,3 +635,6 @@ def test_secrets_from_the_cluster_outputs(tmp_path: Path) -> None:
         k8s.secrets_from_outputs(tmp_path, outputs, {})
     with pytest.raises(ConfigError, match="no k8s_airflow"):
         k8s.secrets_from_outputs(tmp_path, {"hosts": outputs["hosts"]}, env)
+    without_image = {**outputs, "k8s_airflow": {"value": {"git_url": "https://g.example/d.git"}}}
+    with pytest.raises(ConfigError, match="k8s_airflow lacks image"):
+        k8s.secrets_from_outputs(tmp_path, without_image, env)

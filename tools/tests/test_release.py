@@ -391,3 +391,13 @@ def test_the_job_token_goes_only_to_https_or_loopback(url: str, tmp_path: Path) 
     tarball.write_bytes(b"x")
     with pytest.raises(ConfigError, match="sent only to an https:// URL"):
         release.upload(tarball, url, "token")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("name: mlops\n", "has no version"), ("version: [\n", "cannot be read as YAML"), ("- a\n", "has no version")],
+)
+def test_a_galaxy_yml_without_a_version_is_one_error(text: str, message: str, tmp_path: Path) -> None:
+    (tmp_path / "galaxy.yml").write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        release.galaxy_version(tmp_path)

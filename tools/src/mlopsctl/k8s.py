@@ -365,6 +365,9 @@ def _k8s_output(outputs: Mapping[str, Any]) -> dict[str, Any]:
     entry = outputs.get("k8s_airflow")
     if not isinstance(entry, dict) or not isinstance(entry.get("value"), dict):
         raise ConfigError(f"terraform outputs have no k8s_airflow; were they made by terraform/{K8S_CLOUD}?")
+    missing = [key for key in ("git_url", "image") if not isinstance(entry["value"].get(key), str)]
+    if missing:
+        raise ConfigError(f"terraform output k8s_airflow lacks {', '.join(missing)}; apply terraform/{K8S_CLOUD} again")
     return entry["value"]
 
 

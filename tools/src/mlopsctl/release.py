@@ -38,7 +38,14 @@ FORBIDDEN_IN_TARBALL = re.compile(
 
 
 def galaxy_version(collection: Path) -> str:
-    return str(yaml.safe_load((collection / "galaxy.yml").read_text())["version"])
+    path = collection / "galaxy.yml"
+    try:
+        meta = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path} cannot be read as YAML ({str(exc).splitlines()[0]}); fix the file") from None
+    if not isinstance(meta, dict) or "version" not in meta:
+        raise ConfigError(f"{path} has no version: set `version: MAJOR.MINOR.PATCH`")
+    return str(meta["version"])
 
 
 def semver_key(version: str) -> tuple:
