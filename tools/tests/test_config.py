@@ -218,3 +218,8 @@ def test_any_settings_file_gives_a_config_or_one_clear_error(tmp_path_factory, d
         load_config(path)
     except ConfigError as exc:
         assert str(exc)
+
+
+def test_a_name_with_a_trailing_line_break_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"local\.label"):
+        parse_local({"label": "mlops\n"}, tmp_path)

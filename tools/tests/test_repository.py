@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -49,3 +50,18 @@ def test_no_tool_runs_from_a_world_writable_place() -> None:
 
 def test_root_is_the_checkout() -> None:
     assert Path(git("rev-parse", "--show-toplevel").strip()).resolve() == ROOT
+
+
+def test_whole_value_checks_end_with_backslash_z_so_a_trailing_line_break_is_refused() -> None:
+    """A check `is match('^...$')` passes "x\\n" ($ matches before a final line break), which then reaches a config
+    file as a second line: every anchored check of the roles and playbooks ends with \\Z instead."""
+    files = [*sorted((ROOT / "collections/ansible_collections/datatech/mlops/roles").glob("*/tasks/*.yml")),
+             *sorted((ROOT / "playbooks").glob("*.yml"))]  # fmt: skip
+    anchored = [
+        (path.relative_to(ROOT), pattern)
+        for path in files
+        for pattern in re.findall(r"""['"](\^[^'"]*)['"]""", path.read_text())
+    ]
+    assert anchored, "no anchored check found: the search is broken"
+    loose = [(str(path), pattern) for path, pattern in anchored if pattern.endswith("$")]
+    assert not loose, loose

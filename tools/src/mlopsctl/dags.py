@@ -24,7 +24,7 @@ def dags_extra_vars(source: Path | None = None, run: str = "", rollback: bool = 
             raise ConfigError(f"dags: {source} is not a directory with .py DAG files; pass --source DIR")
         extra["dags_source_dir"] = str(source.resolve())
     if run:
-        if not DAG_ID.match(run):
+        if not DAG_ID.fullmatch(run):
             raise ConfigError(f"dags: --run {run!r} is not a DAG id (letters, digits, _ . -)")
         extra["dags_run"] = run
     if rollback:

@@ -17,7 +17,7 @@ import yaml
 
 from mlopsctl.errors import CommandError, ConfigError
 from mlopsctl.files import read_text_file
-from mlopsctl.inventory import write_if_changed
+from mlopsctl.inventory import ssh_common_args, write_if_changed
 from mlopsctl.progress import say, step
 
 CLOUDS = ("selectel", "immers", "selectel-k8s")
@@ -199,9 +199,7 @@ def inventory_from_outputs(outputs: dict[str, Any], source: str = "terraform out
                 "ansible_become": True,
                 "ansible_python_interpreter": "/usr/bin/python3",
                 # The host keys Terraform made (known_hosts beside this file): no trust on first use.
-                "ansible_ssh_common_args": (
-                    f"-o UserKnownHostsFile={{{{ inventory_dir }}}}/{KNOWN_HOSTS} -o StrictHostKeyChecking=yes"
-                ),
+                "ansible_ssh_common_args": ssh_common_args(KNOWN_HOSTS),
             },
             "children": dict(sorted(groups.items())),
         }

@@ -34,14 +34,18 @@ def build_inventory(hosts: list[HostSpec], endpoints: dict[str, tuple[str, int]]
                 "ansible_python_interpreter": "/usr/bin/python3",
                 "ansible_ssh_private_key_file": f"{{{{ inventory_dir }}}}/{SSH_KEY}",
                 # Host keys were read from each host when it was booted: no trust on first use.
-                "ansible_ssh_common_args": (
-                    f"-o UserKnownHostsFile={{{{ inventory_dir }}}}/{KNOWN_HOSTS} -o StrictHostKeyChecking=yes "
-                    "-o IdentitiesOnly=yes"
-                ),
+                "ansible_ssh_common_args": ssh_common_args(KNOWN_HOSTS, "-o IdentitiesOnly=yes"),
             },
             "children": dict(sorted(groups.items())),
         }
     }
+
+
+def ssh_common_args(known_hosts: str, *extra: str) -> str:
+    """SSH accepts only the host keys in known_hosts (a path relative to the inventory's directory)."""
+    return " ".join(
+        [f"-o UserKnownHostsFile={{{{ inventory_dir }}}}/{known_hosts} -o StrictHostKeyChecking=yes", *extra]
+    )
 
 
 def write_inventory(path: Path, inventory: dict[str, Any]) -> bool:

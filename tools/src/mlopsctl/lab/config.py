@@ -103,7 +103,7 @@ def _parse_hosts(raw: Any, network: ipaddress.IPv4Network) -> tuple[HostSpec, ..
     specs: list[HostSpec] = []
     for index, (name, body) in enumerate(raw_hosts.items()):
         key = f"local.hosts.{name}"
-        if not HOSTNAME_RE.match(name):
+        if not HOSTNAME_RE.fullmatch(name):
             raise ConfigError(f"{key}: host names are lower-case letters, digits and '-', starting with a letter")
         body = _expect(body, dict, key)
         unknown = set(body) - {"groups", "ip", "publish"}
@@ -188,7 +188,7 @@ def parse_local(raw: dict[str, Any], base: Path) -> LocalConfig:
     name_keys = ("network", "label")
     for key in name_keys:
         value = _expect(raw.get(key, getattr(defaults, key)), str, f"local.{key}")
-        if not HOSTNAME_RE.match(value):
+        if not HOSTNAME_RE.fullmatch(value):
             raise ConfigError(f"local.{key}: {value!r} must be lower-case letters, digits and '-'")
     mirror = _expect(raw.get("mirror", defaults.mirror), str, "local.mirror")
     if not re.match(r"^(https?|file)://", mirror):

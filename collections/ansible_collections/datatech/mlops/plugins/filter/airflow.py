@@ -30,7 +30,7 @@ def _fernet_seed(key: str) -> str | None:
         seed = base64.urlsafe_b64decode(key.encode()).decode("ascii")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
-    return seed if _SEED.match(seed) else None
+    return seed if _SEED.fullmatch(seed) else None
 
 
 def airflow_secrets(

@@ -101,7 +101,7 @@ def pg_settings_problems(settings: Any) -> list[str]:
     found = [
         f"postgresql_settings key {name!r} is not a setting name"
         for name in settings
-        if not SETTING_NAME.match(str(name))
+        if not SETTING_NAME.fullmatch(str(name))
     ]
     for name, value in settings.items():
         if isinstance(value, str) and any(char in value for char in "\n\r\0"):

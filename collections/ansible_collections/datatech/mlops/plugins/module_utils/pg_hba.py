@@ -37,7 +37,7 @@ def problems(entries: list) -> list:
         kind = entry.get("type", "hostssl")
         for field in ("database", "user"):
             items = _items(entry.get(field))
-            bad = [item for item in items if item not in KEYWORDS and not NAME.match(item)]
+            bad = [item for item in items if item not in KEYWORDS and not NAME.fullmatch(item)]
             if not items or bad:
                 found.append(
                     f"{label}: {field} {', '.join(repr(item) for item in bad) or 'is empty'} is not a name "

@@ -112,7 +112,7 @@ def main() -> None:
     )
     params = module.params
     commit, dest, paths = params["commit"].lower(), params["dest"], sorted(params["paths"])
-    if not COMMIT_RE.match(commit):
+    if not COMMIT_RE.fullmatch(commit):
         module.fail_json(msg=f"commit {params['commit']!r} is not a full 40-character commit id. Nothing was changed.")
     if dest.rstrip("/") in ("", "/") or ".." in dest.split("/"):
         module.fail_json(msg=f"dest {dest!r} must be an absolute directory other than / and without '..'.")

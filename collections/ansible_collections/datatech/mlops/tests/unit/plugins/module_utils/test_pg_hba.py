@@ -25,6 +25,7 @@ def test_good_entries_render_one_line_per_address():
         ({"database": "all all 0.0.0.0/0 trust\nhostssl dwh"}, "database 'all all 0.0.0.0/0 trust\\nhostssl dwh'"),
         ({"user": "dwh\nhost all all 0.0.0.0/0 trust"}, "user 'dwh\\nhost all all 0.0.0.0/0 trust' is not a name"),
         ({"user": "dwh #"}, "is not a name"),
+        ({"user": "dwh\n"}, "is not a name"),
         ({"database": ""}, "database is empty"),
         ({"address": ["10.0.0.0/8\nhost all all 0.0.0.0/0 trust"]}, "is not an IP address or network"),
         ({"address": "0.0.0.0/0"}, "is (nearly) the whole internet"),
