@@ -206,6 +206,59 @@ def shown_commands(prefix: str) -> list[list[str]]:
     return commands
 
 
+def status_rows(page: str) -> list[str]:
+    """The rows of the home page's status table, in their order (the same in both languages)."""
+    text = (DOCS / page).read_text()
+    table = text[text.index("| --- | --- |") :].split("\n\n")[0]
+    return table.splitlines()[1:]
+
+
+def test_the_home_pages_say_what_group_vars_and_the_roles_set() -> None:
+    """Statements that drift (sign-in, TLS, executor, backups, the version) are checked against the settings."""
+    group_vars = {
+        **yaml.safe_load((ROOT / "group_vars/all.yml").read_text()),
+        **yaml.safe_load((ROOT / "group_vars/db.yml").read_text()),
+        **yaml.safe_load((ROOT / "group_vars/airflow.yml").read_text()),
+    }
+    airflow_defaults = yaml.safe_load((COLLECTION / "roles/airflow/defaults/main.yml").read_text())
+    backup_defaults = yaml.safe_load((COLLECTION / "roles/pgbackrest/defaults/main.yml").read_text())
+    executor = group_vars.get("airflow_executor", airflow_defaults["airflow_executor"])
+    manager = {"fab": "FAB auth manager", "simple": "simple auth manager"}[group_vars["airflow_auth_manager"]]
+    weekly_full = re.fullmatch(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \S+ \S+", backup_defaults["pgbackrest_full_schedule"])
+    daily_diff = backup_defaults["pgbackrest_diff_schedule"].startswith(("Mon..Sat ", "*-*-* "))
+    version = [f"Airflow {group_vars['airflow_version']}"]
+    tasks = [executor, group_vars["airflow_task_user"]]
+    https, tls = group_vars["airflow_https"], group_vars["postgresql_ssl"]
+    expected = {
+        "index.md": [
+            version,
+            [manager, "HTTPS only" if https else "HTTP"],
+            ["TLS only" if tls else "plaintext"],
+            tasks,
+            [],
+            [],
+            ["weekly full" if weekly_full else "full", "daily differential" if daily_diff else "differential"],
+            [],
+        ],
+        "index.ru.md": [
+            version,
+            [manager.replace(" auth manager", ""), "HTTPS" if https else "HTTP"],
+            ["только TLS" if tls else "без шифрования"],
+            tasks,
+            [],
+            [],
+            ["раз в неделю" if weekly_full else "полная", "каждый день" if daily_diff else "разностная"],
+            [],
+        ],
+    }
+    for page, rows in expected.items():
+        states = status_rows(page)
+        assert len(states) == len(rows), f"{page}: the status table has {len(states)} rows, this test knows {len(rows)}"
+        for state, words in zip(states, rows, strict=True):
+            missing = [word for word in words if word not in state]
+            assert not missing, f"{page}: {state!r} should say {missing} (group_vars and the roles' defaults)"
+
+
 def test_mlopsctl_commands_shown_parse_with_the_real_parser() -> None:
     commands = shown_commands(".venv/bin/mlopsctl ")
     assert ["dags", "deploy", "--run", "iris_training"] in commands

@@ -28,6 +28,14 @@ def test_inventory_groups_hosts_and_carries_ssh_endpoints_and_private_addresses(
     assert "UserKnownHostsFile={{ inventory_dir }}/.secrets/ssh/known_hosts" in shared["ansible_ssh_common_args"]
 
 
+def test_the_db_hosts_admit_ml_staff_from_this_machine_only(tmp_path: Path) -> None:
+    cfg = parse_local({"subnet": "10.213.9.0/24"}, tmp_path)
+    children = build_inventory(list(cfg.hosts), endpoints(cfg), cfg.gateway)["all"]["children"]
+    assert cfg.gateway == "10.213.9.1"
+    assert children["db"]["hosts"]["db01"]["mlops_ml_client_cidrs"] == ["10.213.9.1/32"]
+    assert "mlops_ml_client_cidrs" not in children["airflow"]["hosts"]["air01"]
+
+
 def test_a_host_in_two_groups_appears_in_both(tmp_path: Path) -> None:
     cfg = parse_local({"hosts": {"solo": {"groups": ["db", "airflow"]}}}, tmp_path)
     children = build_inventory(list(cfg.hosts), endpoints(cfg))["all"]["children"]

@@ -55,6 +55,8 @@ def unseen_dag():
 unseen_dag()
 """
 
+ML_USER = "anna"
+
 BROKEN_DAG = "from airflow.sdk import dag\n\n@dag(\ndef broken(:\n    pass\n"
 
 
@@ -73,6 +75,9 @@ def platform(tmp_path_factory: pytest.TempPathFactory):
     engine = detect_engine("auto")
     inventory = base / "inventory/hosts.yml"
     hosts_up(engine, cfg, inventory, base / "logs")
+    # An ML engineer's warehouse account; the local inventory admits ML staff from this machine.
+    (inventory.parent / "host_vars").mkdir()
+    (inventory.parent / "host_vars/pdb01.yml").write_text(f"mlops_ml_users:\n  - {{name: {ML_USER}, team: vision}}\n")
     yield engine, inventory, base
     hosts_down(engine, cfg, inventory)
 
@@ -125,6 +130,41 @@ def test_site_converges_and_the_example_dag_writes_its_results_to_postgresql(pla
     assert int(psql(engine, "SELECT count(*) FROM ml.model_runs WHERE dataset = 'iris' AND accuracy >= 0.9")) == 1
     stats = psql(engine, "SELECT count(DISTINCT label), count(DISTINCT feature), sum(n) FROM ml.feature_stats")
     assert stats == "3|4|600"  # 3 classes x 4 features, 50 samples each
+
+
+def test_an_ml_user_reads_the_dags_results_from_this_machine_over_verified_tls_only(
+    platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What docs/ml/access.md tells an ML engineer to do, from the machine the hosts run on (their laptop here)."""
+    _, inventory, base = platform
+    shown = mlopsctl("access", ML_USER, "--inventory", str(inventory))
+    assert shown.returncode == 0
+    password = (base / f"inventory/.secrets/postgresql_ml_{ML_USER}_password").read_text().strip()
+    assert password not in shown.stdout
+    libpq = re.search(r'psql:\s+psql "([^"]+)"', shown.stdout).group(1)
+    assert "sslmode=verify-full" in libpq
+
+    def as_ml_user(sql: str, dsn: str = libpq) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["psql", "-X", "-tA", "-d", dsn, "-c", sql], capture_output=True, text=True,
+                              env={**os.environ, "PGPASSWORD": password})  # fmt: skip
+
+    assert int(as_ml_user("SELECT count(*) FROM ml.model_runs WHERE dataset = 'iris'").stdout) == 1
+    assert "Scan" in as_ml_user("EXPLAIN SELECT avg(accuracy) FROM ml.model_runs").stdout
+    made = as_ml_user("CREATE TABLE IF NOT EXISTS my_runs AS SELECT * FROM ml.model_runs; SELECT count(*) FROM my_runs")
+    assert made.returncode == 0 and made.stdout.strip().endswith("1"), made.stderr
+    assert "permission denied for schema ml" in as_ml_user("CREATE TABLE ml.mine (x int)").stderr
+    assert "no pg_hba.conf entry" in as_ml_user("SELECT 1", libpq.replace("dbname=dwh", "dbname=airflow")).stderr
+    assert "no encryption" in as_ml_user("SELECT 1", libpq.replace("verify-full", "disable")).stderr
+    # The notebook example of the docs, as this user, over verified TLS.
+    settings = dict(item.split("=", 1) for item in libpq.split())
+    for key, value in {"DWH_HOST": settings["host"], "DWH_USER": ML_USER, "DWH_PASSWORD": password,
+                       "DWH_SSLROOTCERT": settings["sslrootcert"]}.items():  # fmt: skip
+        monkeypatch.setenv(key, value)
+    namespace: dict[str, Any] = {}
+    snippet = ROOT / "docs/snippets/notebook_dwh.py"
+    exec(compile(snippet.read_text(), snippet.name, "exec"), namespace)
+    frame = namespace["frame_with_pandas"]("SELECT dataset, accuracy FROM ml.model_runs")
+    assert frame["dataset"].tolist() == ["iris"] and frame["accuracy"].iloc[0] >= 0.9
 
 
 def assert_nothing_changed(done: subprocess.CompletedProcess[str]) -> None:
@@ -184,6 +224,7 @@ def other_checkout(inventory: Path, directory: Path, *shared: str) -> Path:
     """Another operator's inventory of the same hosts: the group_vars link and only the named .secrets/ parts."""
     (directory / ".secrets").mkdir(parents=True)
     shutil.copy(inventory, directory / "hosts.yml")
+    shutil.copytree(inventory.parent / "host_vars", directory / "host_vars")
     (directory / "group_vars").symlink_to(ROOT / "group_vars")
     for part in shared:
         shutil.copytree(inventory.parent / ".secrets" / part, directory / ".secrets" / part)

@@ -144,6 +144,14 @@ def build_parser() -> argparse.ArgumentParser:
     dags.add_argument("--dags-python", type=Path, help="with --target k8s: Python of .venv-dags (default)")
     dags.set_defaults(func=commands.dags.run)
 
+    acc = sub.add_parser("access", help="an ML user's connection details for the data warehouse (mlops_ml_users)")
+    acc.add_argument("name", help="the account's name in mlops_ml_users")
+    acc.add_argument("--inventory", type=Path, help="inventory (default: the local hosts)")
+    acc.add_argument(
+        "--show-password", action="store_true", help="also print the generated first password (not on a shared screen)"
+    )
+    acc.set_defaults(func=commands.access.run)
+
     dbc = sub.add_parser("db", help="PostgreSQL backup now, or point-in-time restore (pgBackRest, the backup host)")
     dbc.add_argument("action", choices=db.ACTIONS)
     dbc.add_argument("--inventory", type=Path, help="inventory (default: the local hosts)")

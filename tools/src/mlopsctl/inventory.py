@@ -18,12 +18,15 @@ SSH_KEY = f"{SSH_DIR}/id_ed25519"
 KNOWN_HOSTS = f"{SSH_DIR}/known_hosts"
 
 
-def build_inventory(hosts: list[HostSpec], endpoints: dict[str, tuple[str, int]]) -> dict[str, Any]:
-    """Groups from each host's groups; every host carries its SSH endpoint and its private address (pg_hba)."""
+def build_inventory(hosts: list[HostSpec], endpoints: dict[str, tuple[str, int]], gateway: str = "") -> dict[str, Any]:
+    """Groups from each host's groups; every host carries its SSH endpoint and its private address (pg_hba). The
+    db hosts admit ML staff from the hosts' gateway: this machine stands for their office network."""
     groups: dict[str, dict[str, Any]] = {}
     for spec in hosts:
         address, port = endpoints[spec.name]
-        host_vars = {"ansible_host": address, "ansible_port": port, "mlops_private_ip": spec.ip}
+        host_vars: dict[str, Any] = {"ansible_host": address, "ansible_port": port, "mlops_private_ip": spec.ip}
+        if gateway and "db" in spec.groups:
+            host_vars["mlops_ml_client_cidrs"] = [f"{gateway}/32"]
         for group in spec.groups:
             groups.setdefault(group, {"hosts": {}})["hosts"][spec.name] = host_vars
     return {

@@ -63,6 +63,11 @@ class LocalConfig:
     label: str = "mlops"
     hosts: tuple[HostSpec, ...] = field(default_factory=tuple)
 
+    @property
+    def gateway(self) -> str:
+        """The engine's address on the hosts' network (the first of the subnet): this machine, seen from a host."""
+        return str(next(ipaddress.IPv4Network(self.subnet).hosts()))
+
     def host(self, name: str) -> HostSpec:
         for spec in self.hosts:
             if spec.name == name:

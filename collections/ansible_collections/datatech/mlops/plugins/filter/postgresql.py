@@ -120,6 +120,18 @@ def pg_hba_lines(entries: Any) -> list[str]:
         raise AnsibleFilterError(f"pg_hba_lines: {exc}") from exc
 
 
+def pg_privileges_problems(privileges: Any) -> list[str]:
+    """Grants that name no privileges: only a group membership (type group) has none."""
+    if not isinstance(privileges, list) or not all(isinstance(item, dict) for item in privileges):
+        return ["postgresql_privileges must be a list of mappings (database, roles, type, objs, privs)"]
+    return [
+        f"postgresql_privileges[{index}] ({item.get('type', 'table')} {item.get('objs', '')}) has no privs: name "
+        "the privileges (e.g. SELECT), or set type group for a membership"
+        for index, item in enumerate(privileges)
+        if not item.get("privs") and item.get("type", "table") != "group"
+    ]
+
+
 def fill_defaults(items: list[dict[str, Any]], defaults: dict[str, Any]) -> list[dict[str, Any]]:
     """Each item with the defaults filled in for the keys it leaves out."""
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
@@ -140,5 +152,6 @@ class FilterModule:
             "pg_hba_lines": pg_hba_lines,
             "pg_hba_problems": pg_hba_problems,
             "pg_settings_problems": pg_settings_problems,
+            "pg_privileges_problems": pg_privileges_problems,
             "fill_defaults": fill_defaults,
         }

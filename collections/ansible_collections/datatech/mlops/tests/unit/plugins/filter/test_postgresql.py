@@ -10,6 +10,7 @@ from ansible_collections.datatech.mlops.plugins.filter.postgresql import (
     fill_defaults,
     pg_conf_value,
     pg_preload_merge,
+    pg_privileges_problems,
     pg_settings_problems,
     pg_tuning,
 )
@@ -138,4 +139,19 @@ def test_setting_names_and_values_are_checked_before_postgresql_conf_is_written(
     assert len(found) == 3 and "key 'work_mem\\nfsync' is not a setting name" in found[0]
     assert pg_settings_problems(["work_mem"]) == [
         "postgresql_settings must be a mapping of setting names to values, not list"
+    ]
+
+
+def test_a_grant_without_privileges_is_named_unless_it_is_a_membership():
+    grants = [
+        {"database": "dwh", "roles": "anna", "type": "group", "objs": "dwh_read"},
+        {"database": "dwh", "roles": "anna", "type": "schema", "objs": "ml", "privs": "USAGE"},
+        {"database": "dwh", "roles": "anna", "objs": "ALL_IN_SCHEMA"},
+    ]
+    assert pg_privileges_problems(grants) == [
+        "postgresql_privileges[2] (table ALL_IN_SCHEMA) has no privs: name the privileges (e.g. SELECT), or set "
+        "type group for a membership"
+    ]
+    assert pg_privileges_problems("SELECT") == [
+        "postgresql_privileges must be a list of mappings (database, roles, type, objs, privs)"
     ]
