@@ -126,8 +126,16 @@ def imported_by_dag_tests() -> set[str]:
     return files
 
 
+def test_the_snippets_the_docs_include_are_run_by_a_test() -> None:
+    """Snippets outside dags/ are run by name: the notebook example by this file, the minimal DAG by the DAG tests
+    and the platform test."""
+    assert "notebook_dwh.py" in Path(__file__).read_text()
+    assert "docs/snippets/minimal_dag.py" in (ROOT / "dags/tests/test_minimal_dag.py").read_text()
+    assert "docs/snippets/minimal_dag.py" in (ROOT / "tools/tests/test_platform_real.py").read_text()
+
+
 def test_included_code_is_code_the_tests_run() -> None:
-    tested = imported_by_dag_tests() | {"docs/snippets/notebook_dwh.py"}
+    tested = imported_by_dag_tests() | {"docs/snippets/notebook_dwh.py", "docs/snippets/minimal_dag.py"}
     included = {path for page in all_pages() for path in SNIPPET.findall(page.read_text())}
     assert "dags/ml_training.py" in included
     assert included <= tested, f"included but not run by any test: {sorted(included - tested)}"
@@ -423,6 +431,41 @@ def nav_titles(browser: Browser) -> list[str]:
             ".map(a => a.textContent.trim()).filter(t => t)"
         )
     )
+
+
+CUT_OR_COVERED = """
+const found = [];
+for (const pre of document.querySelectorAll('article pre')) {
+  const code = pre.querySelector('code');
+  if (!code) continue;
+  const box = code.getBoundingClientRect();
+  const textRight = box.right - parseFloat(getComputedStyle(code).paddingRight);
+  const button = pre.querySelector('.md-code__nav') || pre.parentElement.querySelector('.md-code__nav');
+  const b = button ? button.getBoundingClientRect() : null;
+  const covered = b !== null && b.left < textRight && b.bottom > box.top && b.top < box.bottom;
+  if (code.scrollWidth > code.clientWidth + 1 || covered) {
+    found.push((covered ? 'covered by the copy button: ' : 'cut off: ') + code.innerText.slice(0, 80));
+  }
+}
+return found;
+"""
+
+
+def test_no_code_block_on_an_ml_page_is_cut_off_or_covered(built_site: Path, browser: Browser) -> None:
+    """At 1280 px, every code block and quoted message of every ML page (both languages) shows whole."""
+    pages = [f"{prefix}{page.with_suffix('').as_posix()}/" for page in ML_PAGES for prefix in ("", "ru/")]
+    problems = {}
+    with serve(built_site) as url:
+        for page in [*pages, "gpu/", "ru/gpu/"]:
+            browser.open(f"{url}/{page}")
+            browser.wait_for("return document.querySelector('h1') && document.readyState === 'complete'")
+            if found := browser.js(CUT_OR_COVERED):
+                problems[page] = found
+    assert browser.js("return window.innerWidth") >= 1200
+    assert browser.js("return document.querySelectorAll('article .md-code__nav').length") > 0, browser.js(
+        "return document.querySelector('article pre').parentElement.outerHTML.slice(0, 600)"
+    )
+    assert not problems, problems
 
 
 def test_the_site_renders_in_a_real_browser(built_site: Path, browser: Browser) -> None:

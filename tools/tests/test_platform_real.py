@@ -18,8 +18,10 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
+import yaml
 from conftest import PG_MAJOR, ROOT, hosts_config
 
 from mlopsctl.airflow_api import AirflowApi
@@ -165,6 +167,39 @@ def test_an_ml_user_reads_the_dags_results_from_this_machine_over_verified_tls_o
     exec(compile(snippet.read_text(), snippet.name, "exec"), namespace)
     frame = namespace["frame_with_pandas"]("SELECT dataset, accuracy FROM ml.model_runs")
     assert frame["dataset"].tolist() == ["iris"] and frame["accuracy"].iloc[0] >= 0.9
+
+
+def test_the_minimal_dag_runs_in_one_process_with_dag_test_as_an_ml_user(platform, tmp_path: Path) -> None:
+    """docs/ml/test-locally.md's recipe: .venv-dags, a throwaway AIRFLOW_HOME, AIRFLOW_CONN_POSTGRES_DWH with the
+    person's own account over verified TLS, `python dags/<file>.py`; the table lands in that person's schema."""
+    _, inventory, base = platform
+    secrets = base / "inventory/.secrets"
+    password = (secrets / f"postgresql_ml_{ML_USER}_password").read_text().strip()
+    address = yaml.safe_load(inventory.read_text())["all"]["children"]["db"]["hosts"]["pdb01"]["mlops_private_ip"]
+    (tmp_path / "dags").mkdir()
+    shutil.copy(ROOT / "docs/snippets/minimal_dag.py", tmp_path / "dags/my_pipeline.py")
+    ca = quote(str(secrets / "ca/ca.crt"), safe="")
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(tmp_path / "airflow"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(tmp_path / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW_CONN_POSTGRES_DWH": f"postgresql://{ML_USER}:{quote(password, safe='')}@{address}:5432/dwh"
+        f"?sslmode=verify-full&sslrootcert={ca}",
+    }
+    dags_bin = ROOT / ".venv-dags/bin"
+    migrated = subprocess.run([str(dags_bin / "airflow"), "db", "migrate"], env=env, capture_output=True, text=True)
+    assert migrated.returncode == 0, migrated.stderr[-2000:]
+    done = subprocess.run(
+        [str(dags_bin / "python"), str(tmp_path / "dags/my_pipeline.py")], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0 and "state=success" in done.stdout + done.stderr, (done.stdout + done.stderr)[-3000:]
+    dsn = f"host={address} dbname=dwh user={ML_USER} sslmode=verify-full sslrootcert={secrets / 'ca/ca.crt'}"
+    rows = subprocess.run(
+        ["psql", "-X", "-tA", "-d", dsn, "-c", f"SELECT n, total FROM {ML_USER}.minimal_pipeline_runs"],
+        capture_output=True, text=True, env={**os.environ, "PGPASSWORD": password},
+    )  # fmt: skip
+    assert rows.stdout.strip() == "10|55", rows.stderr
 
 
 def assert_nothing_changed(done: subprocess.CompletedProcess[str]) -> None:
