@@ -37,6 +37,7 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	touch $@
 
 docs: venv  ## the documentation site into site/ (mkdocs build --strict); generated pages are checked by the tests
+	tools/docs-js.sh
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 collection-checks: venv  ## ansible-test sanity + units of the collection (~2.5 min cold, ~25 s warm)

@@ -87,3 +87,6 @@ if [ ! -x "$gcl" ] || [ "$("$gcl" --version 2>/dev/null)" != "4.73.0" ]; then
   echo "==> installing gitlab-ci-local 4.73.0 into .mlops/node"
   npm install --prefix .mlops/node --no-audit --no-fund --silent gitlab-ci-local@4.73.0
 fi
+
+# The documentation site's own Mermaid (the docs test renders its diagrams in Chromium, with no CDN here).
+tools/docs-js.sh

@@ -7,6 +7,7 @@ import ast
 import base64
 import contextlib
 import functools
+import html as htmllib
 import http.server
 import json
 import os
@@ -466,6 +467,30 @@ def test_no_code_block_on_an_ml_page_is_cut_off_or_covered(built_site: Path, bro
         "return document.querySelector('article pre').parentElement.outerHTML.slice(0, 600)"
     )
     assert not problems, problems
+
+
+def test_the_diagrams_render_from_the_sites_own_mermaid(built_site: Path, browser: Browser) -> None:
+    """The architecture and delivery diagrams parse and are drawn in Chromium, with Mermaid served by the site (no
+    CDN). Material draws into a closed shadow root, so the drawing is measured and the source parsed by Mermaid."""
+    assert (built_site / "assets/javascripts/mermaid.min.js").is_file(), "tools/docs-js.sh did not run"
+    with serve(built_site) as url:
+        for page in ("", "ru/", "ml/ship/", "ru/ml/ship/"):
+            html = (built_site / page / "index.html").read_text()
+            sources = re.findall(r'<pre class="mermaid"><code>(.*?)</code></pre>', html, re.DOTALL)
+            assert sources, f"{page}: no diagram"
+            browser.open(f"{url}/{page}")
+            heights = browser.wait_for(
+                "const drawn = [...document.querySelectorAll('article div.mermaid')].map(d => d.offsetHeight);"
+                f"return drawn.length === {len(sources)} && drawn.every(h => h > 100) ? drawn : null"
+            )
+            assert heights, page
+            for source in sources:
+                parsed = browser.js(
+                    "return mermaid.parse(arguments[0]).then(() => 'ok', e => String(e))", htmllib.unescape(source)
+                )
+                assert parsed == "ok", (page, parsed)
+            scripts = browser.js("return [...document.scripts].map(s => s.src).filter(s => s.includes('mermaid'))")
+            assert scripts and all(src.startswith(url) for src in scripts), scripts
 
 
 def test_the_site_renders_in_a_real_browser(built_site: Path, browser: Browser) -> None:
