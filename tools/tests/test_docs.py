@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 import yaml
 from conftest import COLLECTION
+from markdown.extensions.toc import slugify
 
 from mlopsctl.cli import build_parser
 from mlopsctl.docs import REFERENCE, ROLES, reference_pages
@@ -150,6 +151,39 @@ def test_every_ml_page_has_its_russian_translation() -> None:
         assert SNIPPET.findall(en_text) == SNIPPET.findall(ru_text), page
         assert fenced_blocks(en_text, "text") == fenced_blocks(ru_text, "text"), f"{page}: quoted messages differ"
         assert re.search("[\u0410-\u044f]{4,}", ru_text), f"{ru} is not in Russian"
+
+
+HEADING = re.compile(r"^(#{2,6}) (.+?)(?: \{#([^}]+)\})?$", re.MULTILINE)
+
+
+def headings(text: str) -> list[tuple[str, str, str]]:
+    """(level, title, explicit id) of each heading outside code blocks."""
+    return HEADING.findall(re.sub(r"^```.*?^```", "", text, flags=re.MULTILINE | re.DOTALL))
+
+
+def test_russian_pages_use_the_glossarys_words() -> None:
+    """One term per idea (docs/ml/glossary.ru.md): a CI job is «задание CI», a notebook a «Jupyter-блокнот»."""
+    wrong = {"ноутбук": "Jupyter-блокнот (or компьютер)", "джоб": "задание CI", "задача CI": "задание CI",
+             "задачу CI": "задание CI", "задачи CI": "задания CI"}  # fmt: skip
+    found = []
+    for ru in sorted(DOCS.rglob("*.ru.md")):
+        text = ru.read_text()
+        if ru.name == "glossary.ru.md":
+            text = text.replace("(не «ноутбук»: ноутбук — это компьютер)", "")
+        found += [f"{ru.relative_to(DOCS)}: «{w}» → {right}" for w, right in wrong.items() if w in text.lower()]
+    assert not found, found
+
+
+def test_russian_headings_keep_the_english_anchors() -> None:
+    """A Russian heading would get an empty anchor (#_1); each names the English one, so links work in both."""
+    for ru in sorted(DOCS.rglob("*.ru.md")):
+        en = ru.with_name(ru.name.replace(".ru.md", ".md"))
+        english = [
+            explicit or slugify(re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", title.replace("`", "")), "-")
+            for _, title, explicit in headings(en.read_text())
+        ]
+        russian = [explicit for _, _, explicit in headings(ru.read_text())]
+        assert russian == english, f"{ru.relative_to(DOCS)}: heading ids {russian} should be {english}"
 
 
 def _strings(node: Any) -> Iterator[str]:
