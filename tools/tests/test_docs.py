@@ -4,23 +4,18 @@ real, and the built site works in a real headless browser (Debian's chromium and
 from __future__ import annotations
 
 import ast
-import base64
 import contextlib
 import functools
 import html as htmllib
 import http.server
-import json
 import os
 import re
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,6 +27,8 @@ from markdown.extensions.toc import slugify
 
 from mlopsctl.cli import build_parser
 from mlopsctl.docs import REFERENCE, ROLES, reference_pages
+from mlopsctl.lab.browser import Browser, chromium, free_port, headless
+from mlopsctl.lab.screenshots import WINDOW, shots
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
@@ -364,12 +361,6 @@ def test_the_strict_build_has_every_page_in_both_languages(built_site: Path) -> 
     assert "postgres_dwh" in (built_site / "search/search_index.json").read_text()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextlib.contextmanager
 def serve(directory: Path) -> Iterator[str]:
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(directory))
@@ -384,79 +375,12 @@ def serve(directory: Path) -> Iterator[str]:
         server.server_close()
 
 
-class Browser:
-    """The W3C WebDriver protocol spoken to chromedriver directly: no client library needed."""
-
-    ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
-
-    def __init__(self, driver_url: str, session: str) -> None:
-        self.base = f"{driver_url}/session/{session}"
-
-    @staticmethod
-    def call(url: str, method: str = "GET", body: dict[str, Any] | None = None) -> Any:
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return json.loads(response.read())["value"]
-
-    def open(self, url: str) -> None:
-        self.call(f"{self.base}/url", "POST", {"url": url})
-
-    def js(self, script: str, *args: Any) -> Any:
-        return self.call(f"{self.base}/execute/sync", "POST", {"script": script, "args": list(args)})
-
-    def find(self, css: str) -> str:
-        return str(self.call(f"{self.base}/element", "POST", {"using": "css selector", "value": css})[self.ELEMENT])
-
-    def type(self, css: str, text: str) -> None:
-        element = self.find(css)
-        self.call(f"{self.base}/element/{element}/click", "POST", {})
-        self.call(f"{self.base}/element/{element}/value", "POST", {"text": text})
-
-    def screenshot(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(base64.b64decode(self.call(f"{self.base}/screenshot")))
-
-    def wait_for(self, script: str, timeout: float = 20) -> Any:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = self.js(script)
-            if value:
-                return value
-            time.sleep(0.25)
-        raise AssertionError(f"timed out waiting for: {script}")
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    driver = shutil.which("chromedriver")
-    binary = next(
-        (b for b in ("/usr/lib/chromium/chromium", shutil.which("chromium")) if b and Path(b).is_file()), None
-    )
-    if not driver or not binary:
+    if chromium() is None:
         pytest.skip("headless browser test needs Debian's chromium and chromium-driver (apt-get install)")
-    port = free_port()
-    process = subprocess.Popen([driver, f"--port={port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    driver_url = f"http://127.0.0.1:{port}"
-    profile = tempfile.mkdtemp(prefix="mlops-chromium-")
-    try:
-        for _ in range(100):
-            with contextlib.suppress(OSError):
-                Browser.call(f"{driver_url}/status")
-                break
-            time.sleep(0.1)
-        args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"]
-        args += ["--disable-background-networking", "--disable-component-update", "--disable-sync"]
-        args += [f"--user-data-dir={profile}", "--window-size=1280,900", "--disable-dev-shm-usage"]
-        capabilities = {"browserName": "chrome", "goog:chromeOptions": {"binary": binary, "args": args}}
-        session = Browser.call(f"{driver_url}/session", "POST", {"capabilities": {"alwaysMatch": capabilities}})
-        browser = Browser(driver_url, session["sessionId"])
-        yield browser
-        Browser.call(browser.base, "DELETE")
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        shutil.rmtree(profile, ignore_errors=True)
+    with headless() as opened:
+        yield opened
 
 
 def nav_titles(browser: Browser) -> list[str]:
@@ -501,6 +425,21 @@ def test_no_code_block_on_an_ml_page_is_cut_off_or_covered(built_site: Path, bro
         "return document.querySelector('article pre').parentElement.outerHTML.slice(0, 600)"
     )
     assert not problems, problems
+
+
+def test_the_screenshots_shown_are_the_ones_mlopsctl_screenshots_takes() -> None:
+    """Every picture of the Airflow UI the pages show is a file the command writes (and the platform test has it
+    take them from a real Airflow); none is missing or left over."""
+    taken = {shot.name for shot in shots("run")}
+    shown = set()
+    for page in all_pages():
+        shown |= set(re.findall(r"\(\.\./assets/screenshots/([\w-]+\.png)\)", page.read_text()))
+    on_disk = {p.name for p in (DOCS / "assets/screenshots").glob("*.png")}
+    assert shown == taken == on_disk, (shown, taken, on_disk)
+    for name in on_disk:
+        header = (DOCS / "assets/screenshots" / name).read_bytes()[:24]
+        width = int.from_bytes(header[16:20], "big")
+        assert header.startswith(b"\x89PNG") and width == int(WINDOW.split(",")[0]), (name, width)
 
 
 def test_the_diagrams_render_from_the_sites_own_mermaid(built_site: Path, browser: Browser) -> None:

@@ -202,6 +202,15 @@ def test_the_minimal_dag_runs_in_one_process_with_dag_test_as_an_ml_user(platfor
     assert rows.stdout.strip() == "10|55", rows.stderr
 
 
+def test_the_docs_screenshots_are_taken_from_a_real_airflow(platform, tmp_path: Path) -> None:
+    """`mlopsctl screenshots` logs in through the UI's form and photographs the DAG list, a run and a task's log."""
+    _, inventory, _ = platform
+    done = mlopsctl("screenshots", "--url", BASE_URL, "--inventory", str(inventory), "--out", str(tmp_path))
+    assert done.returncode == 0
+    for name in ("dag-list.png", "task-log.png", "run-graph.png"):
+        assert (tmp_path / name).read_bytes().startswith(b"\x89PNG") and (tmp_path / name).stat().st_size > 20_000
+
+
 def assert_nothing_changed(done: subprocess.CompletedProcess[str]) -> None:
     recap = re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", done.stdout, re.MULTILINE)
     assert recap and all(changed == "0" for _, changed in recap), recap

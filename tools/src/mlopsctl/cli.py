@@ -89,6 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
     # The reference page of mlopsctl's commands is generated from this very parser.
     docs.set_defaults(func=functools.partial(commands.docs.run, parser=parser))
 
+    shots = sub.add_parser("screenshots", help="the docs' pictures of the Airflow UI, from the local demo (or --url)")
+    shots.add_argument("--url", help="another platform's Airflow URL (its admin password beside --inventory)")
+    shots.add_argument("--inventory", type=Path, help="inventory (default: the local hosts)")
+    shots.add_argument("--out", type=Path, help="directory for the PNG files (default: ROOT/docs/assets/screenshots)")
+    shots.set_defaults(func=commands.screenshots.run)
+
     converge = sub.add_parser("converge", help="run site.yml against the local hosts (or --inventory)")
     converge.add_argument("--inventory", type=Path)
     converge.add_argument("ansible_args", nargs="*", help=argparse.SUPPRESS)
