@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from mkdocs.structure.files import File, Files
+from pymdownx.superfences import fence_code_format
 
 LOCAL = Path(__file__).resolve().parents[2] / ".mlops/docs-js/mermaid.min.js"
 SERVED = "assets/javascripts/mermaid.min.js"
@@ -15,6 +16,9 @@ log = logging.getLogger("mkdocs.hooks.mermaid")
 
 
 def on_config(config: Any) -> Any:
+    # ```mermaid blocks stay as <pre class="mermaid"> for Material to draw.
+    fences = config.mdx_configs.setdefault("pymdownx.superfences", {}).setdefault("custom_fences", [])
+    fences.append({"name": "mermaid", "class": "mermaid", "format": fence_code_format})
     if LOCAL.is_file():
         config.extra_javascript.insert(0, SERVED)
     else:
