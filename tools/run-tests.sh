@@ -187,7 +187,8 @@ run_named() {
 }
 
 QUEUE=$(mktemp)
-trap 'rm -f "$TIMINGS" "$QUEUE" "$QUEUE.lock"' EXIT
+JOB_LOGS=$(mktemp -d)
+trap 'rm -rf "$TIMINGS" "$QUEUE" "$QUEUE.lock" "$JOB_LOGS"' EXIT
 
 # The queue's first job, taken off it under a lock (empty once the queue is).
 take() {
@@ -198,9 +199,11 @@ take() {
   ) 9>"$QUEUE.lock"
 }
 
+# Each job's output is also kept in its own file, so a failure's cause is printed whole at the end, not lost among the
+# other workers' lines.
 worker() {
   local job
-  while job=$(take) && [ -n "$job" ]; do run_named "$job"; done
+  while job=$(take) && [ -n "$job" ]; do run_named "$job" 2>&1 | tee "$JOB_LOGS/${job//[^A-Za-z0-9_.-]/_}.log"; done
 }
 
 start=$SECONDS
@@ -220,9 +223,11 @@ else
     echo docker
     echo molecule:platform_airflow
     echo molecule:platform_airflow@bookworm
+    echo molecule:platform_celery
     echo molecule:platform_dag_bundle
     echo hosts
-    podman_scenarios | grep -vxF -e platform_airflow -e platform_airflow@bookworm -e platform_dag_bundle |
+    podman_scenarios | grep -vxF -e platform_airflow -e platform_airflow@bookworm -e platform_celery \
+      -e platform_dag_bundle |
       sed 's/^/molecule:/'
     platform_files | grep -vxF test_platform_real.py | sed 's/^/platform:/'
     printf '%s\n' lint collection unit dags
@@ -235,7 +240,18 @@ else
   wait "${pids[@]}"
 fi
 
+failed_logs=$(grep -l '^==> .*FAILED after' "$JOB_LOGS"/*.log 2>/dev/null || true)
+for log in $failed_logs; do
+  echo
+  echo "==> the last 150 lines of the failed job $(basename "$log" .log)"
+  tail -n 150 "$log"
+done
 echo
 echo "==> timings (total $((SECONDS - start))s)"
 sed 's/^/  /' "$TIMINGS"
+# Whoever reads only the end of the output still sees why each failed job failed.
+for log in $failed_logs; do
+  echo "==> why $(basename "$log" .log) failed:"
+  grep -E 'fatal: |FAILED!|^E  |Error:|ERROR ' "$log" | cut -c1-400 | tail -n 8 | sed 's/^/  /' || true
+done
 ! grep -q FAILED "$TIMINGS"

@@ -9,6 +9,11 @@ output "hosts" {
   value       = module.platform.hosts
 }
 
+output "private_cidr" {
+  description = "CIDR of the private network; mlopsctl infra inventory refuses a host whose private_ip is outside it."
+  value       = module.platform.private_cidr
+}
+
 output "ssh_user" {
   description = "User Ansible connects as."
   value       = module.platform.ssh_user

@@ -80,6 +80,32 @@ def test_converge_archives_wal_takes_a_full_backup_and_a_second_run_or_check_cha
         assert recap == {DB: "0", BAK: "0"}, recap
 
 
+def test_the_repository_is_encrypted_and_a_second_checkout_takes_its_passphrase_back(pitr) -> None:
+    engine, inventory = pitr
+    secret = inventory.parent / ".secrets/pgbackrest_repo_cipher_pass"
+    in_use = secret.read_text()
+    for name in ("backup/main/backup.info", "archive/main/archive.info"):
+        head = subprocess.run(
+            engine.cmd("exec", BAK, "head", "-c", "8", f"/var/lib/pgbackrest/{name}"), capture_output=True
+        )
+        assert head.stdout == b"Salted__", f"{name} is not encrypted: {head.stdout!r}"
+    conf = on_db(engine, "cat", "/etc/pgbackrest/pgbackrest.conf").stdout
+    assert "cipher" not in conf, "the database host never holds the passphrase"
+    secret.unlink()  # a second checkout: the platform's .secrets/ without the passphrase
+    again = playbook(inventory, "playbooks/backup.yml", "--check", "--diff", "-e", NO_CLIENTS)
+    assert again.returncode == 0, again.stdout[-3000:]
+    assert secret.read_text() == in_use, "the passphrase in use was read back from the backup host, not made anew"
+    assert in_use.strip() not in again.stdout + again.stderr, "the passphrase reached the log"
+    # The one change of the run is the control node's copy of the passphrase; nothing on the hosts.
+    changed = [task.split("]", 1)[0] for task in again.stdout.split("TASK [")[1:] if "\nchanged: " in task]
+    assert changed == ["The control node holds the passphrase in use instead of a new one"], changed
+    secret.write_text("another-passphrase\n")
+    refused = playbook(inventory, "playbooks/backup.yml", "-e", NO_CLIENTS)
+    secret.write_text(in_use)
+    assert refused.returncode != 0 and "every backup would become unreadable" in refused.stdout, refused.stdout[-3000:]
+    assert "another-passphrase" not in refused.stdout + refused.stderr
+
+
 def test_destroyed_data_directory_is_restored_to_t_with_exactly_the_rows_up_to_t(pitr, capsys) -> None:
     engine, inventory = pitr
     # No autovacuum on it: its commits would land after any T (the failed-restore test needs none after T).

@@ -123,3 +123,27 @@ def test_bad_numbers_and_times_are_one_error_before_anything_runs(argv, message,
 def test_a_root_that_is_not_a_checkout_is_refused(tmp_path: Path, capsys) -> None:
     assert main(["--root", str(tmp_path), "hosts", "down"]) == 2
     assert f"--root {tmp_path} is not a checkout of the platform" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("run", "message"),
+    [
+        ("", "up: --run needs a DAG id; pass --no-run"),
+        ("bad id!", "is not a DAG id"),
+        ("x" * 251, "at most 250 characters"),
+        ("iris_training\n", "is not a DAG id"),
+    ],
+)
+def test_up_checks_the_dag_to_run_before_any_host_is_made(root: Path, capsys, run: str, message: str) -> None:
+    # The local hosts would be booted first, and the cloud's VMs applied, were the check after them.
+    assert main(["--root", str(root), "up", "--run", run]) == 2
+    assert message in capsys.readouterr().err
+    assert main(["--root", str(root), "up", "--cloud", "selectel", "--run", run]) == 2
+
+
+@pytest.mark.parametrize("action", [["release", "build", "--output", "/proc/no-such-dir"], ["release", "notes"]])
+def test_an_output_path_that_cannot_be_written_is_one_line(root: Path, tmp_path: Path, capsys, action) -> None:
+    argv = [*action, "--output", str(tmp_path)] if action[1] == "notes" else action
+    assert main(["--root", str(root), *argv]) == 2
+    err = capsys.readouterr().err
+    assert "check the path and its permissions" in err and "Traceback" not in err and len(err.splitlines()) == 1

@@ -8,6 +8,7 @@ import contextlib
 import functools
 import html as htmllib
 import http.server
+import json
 import os
 import re
 import shlex
@@ -263,6 +264,8 @@ def test_the_home_pages_say_what_group_vars_and_the_roles_set() -> None:
     airflow_defaults = yaml.safe_load((COLLECTION / "roles/airflow/defaults/main.yml").read_text())
     backup_defaults = yaml.safe_load((COLLECTION / "roles/pgbackrest/defaults/main.yml").read_text())
     executor = group_vars.get("airflow_executor", airflow_defaults["airflow_executor"])
+    # group_vars/airflow.yml takes it from group_vars/all.yml's mlops_airflow_executor.
+    executor = group_vars.get(executor.strip("{} "), executor)
     manager = {"fab": "FAB auth manager", "simple": "simple auth manager"}[group_vars["airflow_auth_manager"]]
     weekly_full = re.fullmatch(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \S+ \S+", backup_defaults["pgbackrest_full_schedule"])
     daily_diff = backup_defaults["pgbackrest_diff_schedule"].startswith(("Mon..Sat ", "*-*-* "))
@@ -359,6 +362,28 @@ def test_the_strict_build_has_every_page_in_both_languages(built_site: Path) -> 
         assert (built_site / html).is_file(), html
         assert (built_site / "ru" / html).is_file(), f"ru/{html}"
     assert "postgres_dwh" in (built_site / "search/search_index.json").read_text()
+
+
+def search_index(built_site: Path, subsite: str) -> dict[str, Any]:
+    path = built_site / subsite / "search/search_index.json"
+    assert path.is_file(), f"the {subsite or 'English'} site has no search index of its own: {path}"
+    return dict(json.loads(path.read_text()))
+
+
+def test_each_language_site_has_a_search_index_of_its_own_pages(built_site: Path) -> None:
+    """Material loads `search/search_index.json` under the page's base: the Russian site's holds its pages (those
+    under ru/, located from there) with lunr's Russian, the English site's the others with English."""
+    folders = {html.parent.relative_to(built_site).as_posix() for html in built_site.rglob("index.html")}
+    urls = {"" if folder == "." else f"{folder}/" for folder in folders}
+    for subsite, lang, suffix in (("", "en", ".md"), ("ru/", "ru", ".ru.md")):
+        index = search_index(built_site, subsite)
+        assert index["config"]["lang"] == [lang], index["config"]
+        titles = {doc["location"]: doc["title"] for doc in index["docs"] if "#" not in doc["location"]}
+        pages = {url.removeprefix(subsite) for url in urls if url.startswith("ru/") == bool(subsite)}
+        assert set(titles) == pages, sorted(set(titles) ^ pages)
+        for page in ML_PAGES:
+            h1 = (DOCS / page.with_suffix(suffix)).read_text().splitlines()[0].removeprefix("# ")
+            assert titles[f"{page.with_suffix('').as_posix()}/"] == h1, (subsite, page)
 
 
 @contextlib.contextmanager
@@ -501,3 +526,35 @@ def test_the_site_renders_in_a_real_browser(built_site: Path, browser: Browser) 
         )
         assert "postgres_dwh" in results
         browser.screenshot(SCREENSHOTS / "search.png")
+
+
+# The result links, best first, once they have not changed for a second (the search runs as each letter is typed).
+SETTLED_RESULTS = """
+const links = [...document.querySelectorAll('.md-search-result__item a')].map(a => new URL(a.href))
+  .map(u => u.pathname + u.hash);
+if (!links.length || window.__results !== links.join(' ')) {
+  window.__results = links.join(' ');
+  window.__since = Date.now();
+  return null;
+}
+return Date.now() - window.__since > 1000 ? links : null;
+"""
+
+
+def test_search_on_each_language_site_finds_that_languages_pages(built_site: Path, browser: Browser) -> None:
+    """On the Russian site a Russian query, and a word both languages use, find Russian pages only (with one index
+    of both languages, `DAG` found the English page first); on the English site, English pages only."""
+    with serve(built_site) as url:
+        for page, text, first in (
+            ("ru/", "подключиться к хранилищу", "/ru/ml/"),
+            ("ru/gpu/", "хранилище", "/ru/ml/access/"),
+            ("ru/ml/quickstart/", "DAG", "/ru/ml/write-a-dag/"),
+            ("ml/quickstart/", "DAG", "/ml/write-a-dag/"),
+        ):
+            browser.open(f"{url}/{page}")
+            browser.wait_for("return document.querySelector('input.md-search__input')")
+            browser.type("input.md-search__input", text)
+            found = browser.wait_for(SETTLED_RESULTS)
+            assert found[0].startswith(first), (page, text, found[:5])
+            elsewhere = [link for link in found if link.startswith("/ru/") != page.startswith("ru/")]
+            assert not elsewhere, (page, text, elsewhere)

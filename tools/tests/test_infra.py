@@ -4,8 +4,10 @@ documents recorded by hand from the outputs.tf contract (no cloud is reachable f
 from __future__ import annotations
 
 import copy
+import ipaddress
 import json
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -87,6 +89,108 @@ def test_a_host_without_public_address_is_reached_on_its_private_one() -> None:
     assert air01["ansible_host"] == air01["mlops_private_ip"] == "10.213.7.11"
 
 
+def fake_checkout(tmp_path: Path, cloud: str) -> Path:
+    """The least of a checkout `mlopsctl --root` accepts, with one cloud root."""
+    checkout = tmp_path / "checkout"
+    (checkout / "terraform" / cloud).mkdir(parents=True)
+    for name in ("site.yml", "ansible.cfg", f"terraform/{cloud}/main.tf"):
+        (checkout / name).write_text("")
+    return checkout
+
+
+def with_backup_host(cloud: str, private_ip: str = "10.213.7.12") -> dict:
+    """The outputs of a root with bak01 (terraform/modules/mlops-platform): private address only, and the network."""
+    doc = outputs(cloud)
+    doc["hosts"]["value"]["bak01"] = {
+        "flavor": "cpu.2.4.20",
+        "gpu": False,
+        "groups": ["backup"],
+        "private_ip": private_ip,
+        "public_ip": None,
+        "ssh_host_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAfcfwsZ8gG+Pvvz1y3TMWiE0pWxXcZuo+2b29pb6zVs",
+    }
+    doc["private_cidr"] = {"sensitive": False, "type": "string", "value": "10.213.7.0/24"}
+    return doc
+
+
+@pytest.mark.parametrize("cloud", ["selectel", "immers"])
+def test_the_backup_host_is_in_the_backup_group_and_reached_through_db01(cloud: str, tmp_path: Path) -> None:
+    doc = with_backup_host(cloud)
+    db01_public = doc["hosts"]["value"]["db01"]["public_ip"]
+    path = write_cloud_inventory(tmp_path, cloud, inventory_from_outputs(doc))
+    written = yaml.safe_load(path.read_text())["all"]
+    bak01 = written["children"]["backup"]["hosts"]["bak01"]
+    assert bak01["ansible_host"] == bak01["mlops_private_ip"] == "10.213.7.12"
+    assert f"mlops@{db01_public}" in bak01["ansible_ssh_common_args"]
+    # Hosts with a public address connect straight to it, with the inventory's shared options.
+    assert "ansible_ssh_common_args" not in written["children"]["db"]["hosts"]["db01"]
+    assert f"10.213.7.12 {doc['hosts']['value']['bak01']['ssh_host_key']}" in (path.parent / "known_hosts").read_text()
+    listed = json.loads(
+        subprocess.run(
+            [str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(path), "--list"],
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
+    assert listed["backup"]["hosts"] == ["bak01"]
+
+
+def ssh_config(args: list[str], destination: str) -> dict[str, str]:
+    """What OpenSSH itself makes of the options (`ssh -G`: the resolved configuration, nothing is connected)."""
+    done = subprocess.run(["ssh", "-G", "-F", "/dev/null", *args, destination], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return dict(line.split(" ", 1) for line in done.stdout.splitlines() if " " in line)
+
+
+def test_both_hops_to_the_backup_host_accept_only_the_pinned_host_keys(tmp_path: Path) -> None:
+    path = write_cloud_inventory(tmp_path, "selectel", inventory_from_outputs(with_backup_host("selectel")))
+    done = ansible_var(path, tmp_path, "bak01", "ansible_ssh_common_args")
+    assert done.returncode == 0, done.stdout + done.stderr
+    templated = json.loads(done.stdout.split("=>", 1)[1])["ansible_ssh_common_args"]
+    known_hosts = str(path.parent / "known_hosts")
+    # Ansible splits ssh_common_args the way a shell would, then hands them to ssh.
+    outer = ssh_config(shlex.split(templated), "mlops@10.213.7.12")
+    assert outer["userknownhostsfile"] == known_hosts and outer["stricthostkeychecking"] == "true"
+    assert outer["proxycommand"].endswith("-W %h:%p mlops@198.51.100.20")
+    inner = shlex.split(outer["proxycommand"])
+    assert inner[0] == "ssh"
+    jump = ssh_config(inner[1:-3], inner[-1])
+    assert jump["userknownhostsfile"] == known_hosts and jump["stricthostkeychecking"] == "true"
+    assert jump["hostname"] == "198.51.100.20"
+
+
+def test_without_a_public_db_host_the_private_hosts_are_reached_directly() -> None:
+    doc = with_backup_host("immers")
+    doc["hosts"]["value"]["db01"]["public_ip"] = None  # e.g. an admin on a VPN into the private network
+    children = inventory_from_outputs(doc)["all"]["children"]
+    assert "ansible_ssh_common_args" not in children["backup"]["hosts"]["bak01"]
+    assert children["db"]["hosts"]["db01"]["ansible_host"] == "10.213.7.10"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["hosts"]["value"]["bak01"].update(private_ip="192.168.7.12"),
+         "hosts.bak01.private_ip 192.168.7.12 is outside the private network 10.213.7.0/24"),
+        (lambda d: d["hosts"]["value"]["db01"].update(private_ip="10.213.9.10"),
+         "hosts.db01.private_ip 10.213.9.10 is outside the private network"),
+        (lambda d: d.pop("private_cidr"), "output private_cidr missing"),
+        (lambda d: d["private_cidr"].update(value="8.8.8.0/24"), "8.8.8.0/24 is not a private network"),
+        (lambda d: d["private_cidr"].update(value="10.213.7.0/33"), "is not a network"),
+    ],
+)  # fmt: skip
+def test_a_backup_host_off_the_private_network_is_refused(change, message: str, tmp_path: Path, capsys) -> None:
+    doc = with_backup_host("selectel")
+    change(doc)
+    recorded = tmp_path / "outputs.json"
+    recorded.write_text(json.dumps(doc))
+    checkout = fake_checkout(tmp_path, "selectel")
+    code = main(["--root", str(checkout), "infra", "inventory", "--cloud", "selectel", "--outputs", str(recorded)])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and err.count("\n") == 1, err
+    assert not (checkout / "inventories").exists()
+
+
 def broken(change) -> dict:
     doc = copy.deepcopy(outputs("selectel"))
     change(doc)
@@ -112,12 +216,7 @@ def test_malformed_outputs_are_refused_with_the_field_named(change, message: str
 
 
 def test_inventory_command_writes_the_file_with_the_group_vars_link(root: Path, tmp_path: Path, capsys) -> None:
-    fake_root = tmp_path / "checkout"
-    for name in ("site.yml", "ansible.cfg"):
-        (fake_root / name).parent.mkdir(parents=True, exist_ok=True)
-        (fake_root / name).write_text("")
-    (fake_root / "terraform/immers").mkdir(parents=True)
-    (fake_root / "terraform/immers/main.tf").write_text("")
+    fake_root = fake_checkout(tmp_path, "immers")
     code = main(
         [
             "--root",
@@ -196,23 +295,14 @@ def test_crafted_outputs_are_refused_before_an_inventory_is_written(change, mess
     assert not (tmp_path / "inventories").exists()
 
 
-def ansible_user_of_db01(inventory: Path, home: Path) -> subprocess.CompletedProcess:
-    """A real Ansible run on this machine (-c local) that reads the inventory's ansible_user for db01."""
+def ansible_var(
+    inventory: Path, home: Path, host: str = "db01", var: str = "ansible_user"
+) -> subprocess.CompletedProcess:
+    """A real Ansible run on this machine (-c local) that prints one variable of a host as Ansible templates it."""
     (home / "ansible.cfg").write_text("[defaults]\n")
     ansible = Path(sys.executable).parent / "ansible"
     return subprocess.run(
-        [
-            str(ansible),
-            "db01",
-            "-i",
-            str(inventory),
-            "-c",
-            "local",
-            "-m",
-            "ansible.builtin.debug",
-            "-a",
-            "var=ansible_user",
-        ],
+        [str(ansible), host, "-i", str(inventory), "-c", "local", "-m", "ansible.builtin.debug", "-a", f"var={var}"],
         capture_output=True,
         text=True,
         env={"PATH": "/usr/bin:/bin", "ANSIBLE_CONFIG": str(home / "ansible.cfg"), "HOME": str(home)},
@@ -227,13 +317,13 @@ def test_a_templated_value_never_reaches_a_real_ansible_run(tmp_path: Path) -> N
     unchecked["all"]["vars"]["ansible_user"] = lookup
     raw = tmp_path / "unchecked.yml"
     raw.write_text(yaml.safe_dump(unchecked))
-    ansible_user_of_db01(raw, tmp_path)
+    ansible_var(raw, tmp_path)
     assert marker.exists(), "the threat is real: the lookup ran"
     marker.unlink()
     with pytest.raises(ConfigError, match="output ssh_user"):
         inventory_from_outputs(broken(lambda d: d["ssh_user"].update(value=lookup)))
     path = write_cloud_inventory(tmp_path, "selectel", inventory_from_outputs(outputs("selectel")))
-    done = ansible_user_of_db01(path, tmp_path)
+    done = ansible_var(path, tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert '"ansible_user": "mlops"' in done.stdout
     assert not marker.exists()
@@ -266,14 +356,17 @@ def test_the_inventory_is_never_written_through_a_link_or_into_a_file(tmp_path: 
 
 # Whatever the outputs hold: a clear error, or an inventory of plain values, nothing else.
 _TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=12) | st.sampled_from(
-    ["db01", "air01", "db", "airflow", "mlops", "10.213.7.10", "10.213.7.11", "0.0.0.0", "https://a.example", "{{ x }}"]
-)
+    ["db01", "air01", "bak01", "db", "airflow", "backup", "mlops", "10.213.7.10", "10.213.7.11", "10.213.7.12",
+     "192.168.0.12", "10.213.7.0/24", "0.0.0.0", "https://a.example", "{{ x }}"]
+)  # fmt: skip
 _SCALAR = st.none() | st.booleans() | st.integers() | _TEXT
+_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJmQBHjQ6YAGVA4P7FlYjUSR+HgnHQ3z3Nf6DWQciAQz"
 _HOST = st.fixed_dictionaries(
     {
         "groups": st.lists(_TEXT, max_size=3) | _SCALAR,
         "gpu": st.booleans() | _SCALAR,
         "private_ip": _TEXT | _SCALAR,
+        "ssh_host_key": st.just(_KEY) | _SCALAR,
     },
     optional={"public_ip": _TEXT | st.none()},
 )
@@ -286,16 +379,28 @@ _OUTPUTS = st.fixed_dictionaries(
     optional={
         "airflow_url": st.fixed_dictionaries({"value": _TEXT}),
         "k8s_nodes_cidr": st.fixed_dictionaries({"value": _TEXT}),
+        "private_cidr": st.fixed_dictionaries({"value": _TEXT | _SCALAR}),
     },
 )
 _PLAIN = re.compile(r"^[A-Za-z0-9_.:/~-]*$")
+# The two host values that are not plain are made by mlopsctl around checked parts: a pinned key, the jump's options.
+_KNOWN = r"-o UserKnownHostsFile=\{\{ inventory_dir \}\}/known_hosts -o StrictHostKeyChecking=yes"
+_MADE = {
+    "mlops_ssh_host_key": re.compile(r"^ssh-ed25519 [A-Za-z0-9+/]{68}$"),
+    "ansible_ssh_common_args": re.compile(
+        rf'^{_KNOWN} -o ProxyCommand="ssh {_KNOWN} -W %h:%p [a-z_][a-z0-9_-]*@[0-9a-f.:]+"$'
+    ),
+}
 
 
 def _strings(value):
     if isinstance(value, dict):
         for key, item in value.items():
             yield key
-            yield from _strings(item)
+            if key in _MADE:
+                assert _MADE[key].match(item), item
+            else:
+                yield from _strings(item)
     elif isinstance(value, list):
         for item in value:
             yield from _strings(item)
@@ -315,6 +420,26 @@ def test_any_outputs_give_a_clear_error_or_an_inventory_of_plain_values(doc) -> 
     assert _PLAIN.match(inventory["all"]["vars"]["ansible_user"])
 
 
+@settings(max_examples=300, deadline=None)
+@given(private_ip=_TEXT | _SCALAR, jump=_TEXT | st.none(), cidr=_TEXT | _SCALAR)
+def test_any_backup_host_address_gives_one_clear_line_or_a_host_on_the_private_network(private_ip, jump, cidr) -> None:
+    doc = with_backup_host("selectel")
+    doc["hosts"]["value"]["bak01"]["private_ip"] = private_ip
+    doc["hosts"]["value"]["db01"]["public_ip"] = jump
+    doc["private_cidr"]["value"] = cidr
+    try:
+        inventory = inventory_from_outputs(doc)
+    except ConfigError as exc:
+        assert str(exc) and "\n" not in str(exc)
+        return
+    children = inventory["all"]["children"]
+    assert all(_PLAIN.match(text) for text in _strings(children))
+    bak01 = children["backup"]["hosts"]["bak01"]
+    assert ipaddress.ip_address(bak01["mlops_private_ip"]) in ipaddress.ip_network(cidr)
+    # Through db01's public address when it has one; straight to the private address (a VPN) when it has none.
+    assert ("ansible_ssh_common_args" in bak01) is (children["db"]["hosts"]["db01"]["ansible_host"] != "10.213.7.10")
+
+
 def test_the_vms_host_keys_from_the_outputs_are_the_only_ones_ansible_accepts(tmp_path: Path) -> None:
     doc = outputs("selectel")
     path = write_cloud_inventory(tmp_path, "selectel", inventory_from_outputs(doc))
@@ -326,3 +451,113 @@ def test_the_vms_host_keys_from_the_outputs_are_the_only_ones_ansible_accepts(tm
     for bad in ("ssh-rsa AAAA", "ssh-ed25519 AAAA\nx", None):
         with pytest.raises(ConfigError, match=re.escape("hosts.db01.ssh_host_key")):
             inventory_from_outputs(broken(lambda d, bad=bad: d["hosts"]["value"]["db01"].update(ssh_host_key=bad)))
+
+
+# Airflow's Celery workers (#27): wrk01.. of terraform/<cloud>'s worker_count, private network only like bak01.
+def with_workers(cloud: str, count: int = 2) -> dict:
+    doc = with_backup_host(cloud)
+    keys = [
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB0M2x3T8o0pV9f8kQ0tmVxq3G6b8m9D1u2oZ7rYw1Xa",
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIC1N3y4U9p1qW0g9lR1unWyr4H7c9n0E2v3pA8sZx2Yb",
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAID2O4z5V0q2rX1h0mS2voXzs5I8d0o1F3w4qB9tAy3Zc",
+    ]
+    for index in range(count):
+        doc["hosts"]["value"][f"wrk{index + 1:02d}"] = {
+            "flavor": "cpu.8.16.80",
+            "gpu": False,
+            "groups": ["airflow_workers"],
+            "private_ip": f"10.213.7.{20 + index}",
+            "public_ip": None,
+            "ssh_host_key": keys[index],
+        }
+    return doc
+
+
+@pytest.mark.parametrize("cloud", ["selectel", "immers"])
+def test_workers_are_in_airflow_workers_and_reached_through_db01(cloud: str, tmp_path: Path) -> None:
+    doc = with_workers(cloud)
+    db01_public = doc["hosts"]["value"]["db01"]["public_ip"]
+    path = write_cloud_inventory(tmp_path, cloud, inventory_from_outputs(doc))
+    document = yaml.safe_load(path.read_text())["all"]
+    written = document["children"]
+    # The preflight checks the broker and every worker against it (group_vars/all.yml's mlops_private_network).
+    assert document["vars"]["mlops_private_network"] == "10.213.7.0/24"
+    workers = written["airflow_workers"]["hosts"]
+    assert sorted(workers) == ["wrk01", "wrk02"]
+    for name, address in (("wrk01", "10.213.7.20"), ("wrk02", "10.213.7.21")):
+        assert workers[name]["ansible_host"] == workers[name]["mlops_private_ip"] == address
+        assert workers[name]["ansible_ssh_common_args"].endswith(f'-W %h:%p mlops@{db01_public}"')
+        assert "airflow_base_url" not in workers[name] and "postgresql_pg_strom" not in workers[name]
+        key = doc["hosts"]["value"][name]["ssh_host_key"]
+        assert f"{address} {key}\n" in (path.parent / "known_hosts").read_text()
+    listed = json.loads(
+        subprocess.run(
+            [str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(path), "--list"],
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
+    assert listed["airflow_workers"]["hosts"] == ["wrk01", "wrk02"] and listed["airflow"]["hosts"] == ["air01"]
+
+
+def test_without_workers_there_is_no_airflow_workers_group() -> None:
+    assert "airflow_workers" not in inventory_from_outputs(with_workers("selectel", 0))["all"]["children"]
+
+
+def test_a_k8s_root_admits_its_workers_to_db01s_pg_hba_too() -> None:
+    doc = outputs("selectel-k8s")
+    doc["hosts"]["value"].update(
+        {k: v for k, v in with_workers("selectel", 1)["hosts"]["value"].items() if k == "wrk01"}
+    )
+    doc["private_cidr"] = {"sensitive": False, "type": "string", "value": "10.213.7.0/24"}
+    db01 = inventory_from_outputs(doc)["all"]["children"]["db"]["hosts"]["db01"]
+    assert db01["mlops_airflow_client_cidrs"] == ["10.213.7.11/32", "10.213.7.20/32", "10.213.8.0/24"]
+
+
+def _wrk(doc: dict, name: str = "wrk01") -> dict:
+    return doc["hosts"]["value"][name]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: _wrk(d).update(private_ip="192.168.7.20"),
+         "hosts.wrk01.private_ip 192.168.7.20 is outside the private network 10.213.7.0/24"),
+        (lambda d: _wrk(d).update(private_ip="10.213.7.11"), "hosts.wrk01.private_ip 10.213.7.11 is also air01's"),
+        (lambda d: _wrk(d, "wrk02").update(private_ip="10.213.7.20"),
+         "hosts.wrk02.private_ip 10.213.7.20 is also wrk01's"),
+        (lambda d: _wrk(d).update(private_ip="10.213.7.300"), "hosts.wrk01.private_ip: '10.213.7.300' is not an IP"),
+        (lambda d: d["hosts"]["value"].update({"WRK01": d["hosts"]["value"].pop("wrk02")}),
+         "hosts.wrk01: the same host name as WRK01"),
+        (lambda d: d["hosts"]["value"].update({"wrk01;id": d["hosts"]["value"].pop("wrk02")}), "not a valid host name"),
+        (lambda d: _wrk(d).update(groups=["airflow workers"]), "'airflow workers' is not a valid group name"),
+        (lambda d: _wrk(d).update(ssh_host_key=None), "hosts.wrk01.ssh_host_key"),
+        (lambda d: d.pop("private_cidr"), "output private_cidr missing, and the hosts of airflow_workers, backup"),
+    ],
+)  # fmt: skip
+def test_a_bad_worker_is_refused_in_one_line_before_anything_is_written(
+    change, message: str, tmp_path: Path, capsys
+) -> None:
+    doc = with_workers("selectel")
+    change(doc)
+    recorded = tmp_path / "outputs.json"
+    recorded.write_text(json.dumps(doc))
+    checkout = fake_checkout(tmp_path, "selectel")
+    code = main(["--root", str(checkout), "infra", "inventory", "--cloud", "selectel", "--outputs", str(recorded)])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and err.count("\n") == 1, err
+    assert not (checkout / "inventories").exists()
+
+
+def test_a_worker_named_twice_in_a_recorded_file_is_refused(tmp_path: Path, capsys) -> None:
+    text = json.dumps(with_workers("selectel", 1), indent=1)
+    wrk01 = json.dumps({"wrk01": _wrk(with_workers("selectel", 1))}, indent=1)[1:-2]
+    # json.loads would keep the second wrk01 only: the file says two hosts, the inventory would get one.
+    recorded = tmp_path / "outputs.json"
+    recorded.write_text(text.replace('"wrk01": {', wrk01.strip() + ',\n"wrk01": {', 1))
+    assert recorded.read_text().count('"wrk01"') == 2
+    checkout = fake_checkout(tmp_path, "selectel")
+    code = main(["--root", str(checkout), "infra", "inventory", "--cloud", "selectel", "--outputs", str(recorded)])
+    err = capsys.readouterr().err
+    assert code == 2 and "key 'wrk01' appears twice in one object" in err and err.count("\n") == 1, err
+    assert not (checkout / "inventories").exists()

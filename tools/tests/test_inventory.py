@@ -85,3 +85,10 @@ def test_the_secrets_directory_is_the_owners_only(tmp_path: Path) -> None:
     ensure_ssh_key(key, "test", Report())
     assert oct((tmp_path / ".secrets").stat().st_mode & 0o777) == "0o700"
     assert oct(key.parent.stat().st_mode & 0o777) == "0o700"
+
+
+def test_the_airflow_hosts_let_the_deploy_key_in_and_no_other_host_does(tmp_path: Path) -> None:
+    cfg = parse_local({}, tmp_path)
+    children = build_inventory(list(cfg.hosts), endpoints(cfg), deploy_key="ssh-ed25519 AAAA deploy")["all"]["children"]
+    assert children["airflow"]["hosts"]["air01"]["mlops_deploy_ssh_keys"] == ["ssh-ed25519 AAAA deploy"]
+    assert all("mlops_deploy_ssh_keys" not in h for g in ("db", "backup") for h in children[g]["hosts"].values())

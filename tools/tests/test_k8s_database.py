@@ -49,6 +49,9 @@ def db_settings(tmp_path: Path, cloud: str) -> tuple[dict[str, Any], Path]:
     return task["hosts"]["db01"]["msg"], inventory.parent / ".secrets"
 
 
+EXPORTER = {"type": "local", "database": "postgres", "user": "postgres_exporter", "method": "peer"}
+
+
 def test_a_cluster_gets_its_own_database_and_user_admitted_from_the_node_subnet_only(tmp_path: Path) -> None:
     settings, secrets = db_settings(tmp_path, "selectel-k8s")
     users = {u["name"]: u["password"] for u in settings["users"]}
@@ -56,7 +59,9 @@ def test_a_cluster_gets_its_own_database_and_user_admitted_from_the_node_subnet_
     assert len({users["airflow"], users["airflow_k8s"]}) == 2, "the cluster must not share the VMs' password"
     assert {"name": "airflow_k8s", "owner": "airflow_k8s"} in settings["databases"]
     hba = {(e["database"], e["user"]): e for e in settings["hba"]}
-    assert all(e["type"] == "hostssl" for e in settings["hba"])
+    # Over the network only TLS; the one local entry is the metrics exporter's, by peer over the socket.
+    assert all(e["type"] == "hostssl" for e in settings["hba"] if e["type"] != "local")
+    assert [e for e in settings["hba"] if e["type"] == "local"] == [EXPORTER]
     assert hba[("airflow_k8s", "airflow_k8s")]["address"] == [NODES]
     assert hba[("airflow", "airflow")]["address"] == [AIR01], "the nodes must not reach the VMs' metadata"
     assert sorted(hba[("dwh", "dwh")]["address"]) == sorted([AIR01, NODES])
@@ -81,7 +86,8 @@ def test_without_a_cluster_nothing_is_created_or_generated_for_it(tmp_path: Path
     settings, secrets = db_settings(tmp_path, "selectel")
     assert [u["name"] for u in settings["users"]] == ["airflow", "dwh"]
     assert [d["name"] for d in settings["databases"]] == ["airflow", "dwh"]
-    assert [e["address"] for e in settings["hba"]] == [[AIR01], [AIR01]]
+    assert [e.get("address") for e in settings["hba"]] == [[AIR01], [AIR01], None]
+    assert settings["hba"][-1] == EXPORTER
     assert not (secrets / "postgresql_airflow_k8s_password").exists()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -92,5 +93,6 @@ def test_templated_settings_are_refused_rather_than_printed_as_jinja():
 
 def test_the_password_file_is_the_one_group_vars_generates():
     text = (ROOT / "group_vars/db.yml").read_text()
-    assert "mlops_secrets_dir ~ '/postgresql_ml_' ~ user.name ~ '_password'" in text
+    call = r"lookup\('platform_secret',\s+'postgresql_ml_' ~ user.name ~ '_password', dir=mlops_secrets_dir\)"
+    assert re.search(call, text)
     assert password_file(Path("/s"), "anna") == Path("/s/postgresql_ml_anna_password")

@@ -35,6 +35,7 @@ def test_a_role_scenario_tests_its_role_with_role_variables_not_the_platform() -
         "pg_strom_fallback",
         "pg_strom_build",
         "backup",
+        "monitoring",
     }
     for scenario in {f.parent for f in ROLE_SCENARIOS}:
         for path in scenario.rglob("*.yml"):
@@ -50,6 +51,7 @@ def test_the_platforms_scenarios_run_its_playbooks() -> None:
     assert {f.parent.name for f in PLATFORM_SCENARIOS} == {
         "platform_db",
         "platform_airflow",
+        "platform_celery",
         "platform_dag_bundle",
         "platform_db_docker",
     }

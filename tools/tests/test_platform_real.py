@@ -290,19 +290,49 @@ def test_a_second_checkout_without_secrets_reads_them_back_and_changes_nothing(p
     assert probe.returncode == 0 and probe.stdout.strip().endswith("encrypted-before"), probe.stderr[-2000:]
 
 
+def ssh_as(inventory: Path, host: str, user: str, key: Path, *command: str) -> subprocess.CompletedProcess[str]:
+    """One SSH login to a local host, its host key checked against the known_hosts `hosts up` wrote."""
+    found = yaml.safe_load(inventory.read_text())["all"]["children"]
+    where = next(group["hosts"][host] for group in found.values() if host in group["hosts"])
+    known_hosts = inventory.parent / ".secrets/ssh/known_hosts"
+    cmd = ["ssh", "-i", str(key), "-p", str(where["ansible_port"]), "-o", f"UserKnownHostsFile={known_hosts}"]
+    cmd += ["-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes"]
+    return subprocess.run([*cmd, f"{user}@{where['ansible_host']}", *command], capture_output=True, text=True)
+
+
 def test_a_dag_deploy_from_ci_holds_only_the_deployers_password(platform) -> None:
-    """A deploy job's workspace: SSH access, the CA and the deployer's password; no platform secret is read back."""
+    """A deploy job's workspace: the deploy account's key, the hosts' keys, the CA and the deployer's password; no
+    platform secret is read back, and the key reaches the Airflow user, never root."""
     _, inventory, base = platform
-    ci = other_checkout(inventory, base / "ci-checkout", "ssh", "ca")
+    ci = other_checkout(inventory, base / "ci-checkout", "deploy-ssh")
+    for part in ("ssh/known_hosts", "ca/ca.crt"):
+        (ci / ".secrets" / part).parent.mkdir(mode=0o700)
+        shutil.copy(inventory.parent / ".secrets" / part, ci / ".secrets" / part)
+    key = ci / ".secrets/deploy-ssh/id_ed25519"
     password = (inventory.parent / ".secrets/airflow_password_deployer").read_text().strip()
-    extra = ("-e", json.dumps({"airflow_base_url": BASE_URL}))
-    ansible_playbook = str(Path(sys.executable).parent / "ansible-playbook")
-    done = run([ansible_playbook, "-i", str(ci / "hosts.yml"), *extra, "playbooks/dags.yml"],
-               MLOPS_AIRFLOW_DEPLOY_PASSWORD=password)  # fmt: skip
+    login = ("--ssh-user", "mlops-deploy", "--ssh-key", str(key))
+    deploy = (str(Path(sys.executable).parent / "mlopsctl"), "dags", "deploy", "--inventory", str(ci / "hosts.yml"))
+    done = run([*deploy, *login], MLOPS_AIRFLOW_DEPLOY_PASSWORD=password)
     assert done.returncode == 0
-    assert sorted(p.name for p in (ci / ".secrets").iterdir()) == ["ca", "ssh"]
-    refused = run([ansible_playbook, "-i", str(ci / "hosts.yml"), *extra, "playbooks/dags.yml"])
+    assert sorted(str(p.relative_to(ci / ".secrets")) for p in (ci / ".secrets").rglob("*") if p.is_file()) == [
+        "ca/ca.crt",
+        "deploy-ssh/id_ed25519",
+        "deploy-ssh/id_ed25519.pub",
+        "ssh/known_hosts",
+    ]
+    refused = run([*deploy, *login])
     assert refused.returncode != 0 and "set MLOPS_AIRFLOW_DEPLOY_PASSWORD" in refused.stdout
+    # What else the key opens: the Airflow user, and nothing of root's.
+    assert ssh_as(inventory, "pair01", "mlops-deploy", key, "sudo", "-n", "-u", "airflow", "id", "-un").stdout == (
+        "airflow\n"
+    )
+    for command in (["sudo", "-n", "true"], ["sudo", "-n", "-u", "airflow-task", "true"]):
+        assert ssh_as(inventory, "pair01", "mlops-deploy", key, *command).returncode != 0, command
+    for command in (["cat"], ["sudo", "-n", "-u", "airflow", "cat"]):
+        denied = ssh_as(inventory, "pair01", "mlops-deploy", key, *command, "/etc/airflow/accounts.json")
+        assert denied.returncode != 0 and "Permission denied" in denied.stderr, command
+    assert ssh_as(inventory, "pair01", "root", key, "true").returncode == 255
+    assert ssh_as(inventory, "pdb01", "mlops-deploy", key, "true").returncode == 255
 
 
 def test_a_second_checkout_without_the_platform_ca_stops_before_changing_anything(platform) -> None:
@@ -421,7 +451,11 @@ def test_gitlab_lint_and_deploy_jobs_run_green_against_the_local_hosts(platform,
     _, inventory, base = platform
     assert gitlab_ci_local(repo_copy, "lint:code", "lint:dags").returncode == 0
     (repo_copy / "dags/unseen_dag.py").write_text(UNSEEN_DAG)
-    done = gitlab_ci_local(repo_copy, "deploy:dags:staging", "--variable", f"DAGS_INVENTORY={inventory}")
+    # The job's deploy login: the deploy account's key (a file variable in GitLab) and the hosts' keys.
+    secrets = inventory.parent / ".secrets"
+    login = [f"SSH_PRIVATE_KEY={secrets}/deploy-ssh/id_ed25519", f"SSH_KNOWN_HOSTS={secrets}/ssh/known_hosts"]
+    variables = [arg for value in [f"DAGS_INVENTORY={inventory}", *login] for arg in ("--variable", value)]
+    done = gitlab_ci_local(repo_copy, "deploy:dags:staging", *variables)
     assert done.returncode == 0
     assert "PASS  deploy:dags:staging" in done.stdout
     assert "unseen_dag" in api_dags(base)

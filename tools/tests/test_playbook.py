@@ -107,3 +107,25 @@ def test_a_failed_run_is_read_from_the_stats_and_raises_with_the_host_named(tmp_
     assert "on purpose" in log.read_text()  # with a log, Ansible's output goes there
     with pytest.raises(CommandError, match=rf"failed \(exit 2\) on localhost; its output is in {log}, which ends:"):
         run_playbook(ROOT, str(play), "localhost,", LOCAL, log=log)
+
+
+def play_and_inventory(tmp_path: Path, inventory_text: str) -> tuple[Path, Path]:
+    play = tmp_path / "two.yml"
+    play.write_text(TWO_TASKS)
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(inventory_text)
+    return play, inventory
+
+
+@pytest.mark.parametrize("content", ["", "all:\n  children: {}\n"])
+def test_an_inventory_without_hosts_is_an_error_not_a_run_that_did_nothing(tmp_path: Path, content: str) -> None:
+    play, inventory = play_and_inventory(tmp_path, content)
+    with pytest.raises(CommandError, match=rf"ran on no host: the inventory \({inventory}\) has none of the hosts"):
+        run_playbook(ROOT, str(play), inventory, LOCAL)
+
+
+@pytest.mark.parametrize("content", ["all: [unclosed\n", "all:\n  hosts: 7\n"])
+def test_an_inventory_ansible_cannot_read_fails_the_run(tmp_path: Path, content: str) -> None:
+    play, inventory = play_and_inventory(tmp_path, content)
+    result = run_playbook(ROOT, str(play), inventory, LOCAL, check=False)
+    assert result.returncode != 0 and not result.hosts

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mlopsctl import secrets
+from mlopsctl import secret_table, secrets
 from mlopsctl.errors import CommandError, ConfigError
 
 
@@ -39,14 +39,14 @@ def test_the_fernet_key_goes_through_airflows_two_key_procedure(tmp_path: Path) 
 
     secrets.rotate(directory, "airflow_fernet_key", run, [])
     new_seed = (directory / "airflow_fernet_seed").read_text().strip()
-    both = f"{secrets.fernet_key(new_seed)},{secrets.fernet_key(old_seed)}"
+    both = f"{secret_table.fernet_key(new_seed)},{secret_table.fernet_key(old_seed)}"
     # new,old while re-encrypting (the old seed still on file), then the new key alone.
     assert [(p, e, seed) for p, e, seed in runs] == [
         ("playbooks/airflow.yml", ["-e", f'{{"airflow_fernet_key": "{both}"}}'], old_seed),
         ("playbooks/rotate-fernet-key.yml", ["-e", f'{{"airflow_fernet_key": "{both}"}}'], old_seed),
         ("site.yml", [], new_seed),
     ]
-    assert len(base64.urlsafe_b64decode(secrets.fernet_key(new_seed))) == 32
+    assert len(base64.urlsafe_b64decode(secret_table.fernet_key(new_seed))) == 32
 
 
 def test_an_unknown_or_never_made_secret_is_refused_before_anything_runs(tmp_path: Path) -> None:

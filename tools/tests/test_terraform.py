@@ -13,6 +13,7 @@ from typing import Any
 
 import hcl2
 import pytest
+import yaml
 from conftest import ROOT, unq
 
 from mlopsctl.infra import CLOUDS
@@ -148,7 +149,10 @@ def test_postgresql_is_never_open_to_the_internet() -> None:
         prefix = unq(rule.get("remote_ip_prefix", ""))
         assert prefix not in ("0.0.0.0/0", "::/0", ""), f"rule {name} is open to everyone"
         if low <= 5432 <= high:
-            assert prefix == "${local.hosts.air01.ip}/32", f"rule {name} opens 5432 to {prefix}"
+            # air01, and each Celery worker from its own /32 (its tasks and the result backend).
+            allowed = {"${local.hosts.air01.ip}/32": None, "${each.value.ip}/32": "local.worker_hosts"}
+            assert prefix in allowed, f"rule {name} opens 5432 to {prefix}"
+            assert unq(rule.get("for_each", "")) == (allowed[prefix] or ""), f"rule {name}: {prefix} of what?"
     # The public port (Immers.cloud) never carries the database group.
     public_groups = re.search(r"public_groups = \{(.*?)\n  \}", source_text(MODULE), re.DOTALL).group(1)
     assert "secgroup_v2.db" not in public_groups
@@ -264,3 +268,285 @@ def test_readme_variables_tables_are_generated_from_the_code() -> None:
     readme = (TERRAFORM / "README.md").read_text()
     section = readme.split(TABLES_START, 1)[1].split(TABLES_END, 1)[0]
     assert terraform_variable_tables(ROOT) in section, "run `mlopsctl docs`"
+
+
+# The backup host (#29): bak01, pgBackRest's repository, on the private network only.
+BACKUP_VARIABLES = ("backup_host", "backup_flavor_name", "backup_volume_size")
+
+
+def module_locals() -> dict[str, Any]:
+    (found,) = parse(MODULE / "main.tf")["locals"]
+    return found
+
+
+@pytest.mark.parametrize("cloud", CLOUD_ROOTS, ids=lambda p: p.name)
+def test_every_root_passes_the_backup_host_settings_to_the_module(cloud: Path) -> None:
+    (module,) = parse(cloud / "main.tf")["module"]
+    arguments = module['"platform"'] if '"platform"' in module else module["platform"]
+    for name in BACKUP_VARIABLES:
+        assert unq(arguments[name]) == f"var.{name}", f"{cloud.name} does not pass {name}"
+    assert unq(blocks(cloud, "variable")["backup_host"]["default"]) is True, "a platform without backups is the bug"
+
+
+def test_bak01_is_a_cpu_host_on_the_private_network_only() -> None:
+    found = module_locals()
+    bak01 = found["backup_hosts"]["bak01"]
+    assert [unq(g) for g in bak01["groups"]] == ["backup"]
+    assert bak01["gpu"] is False and bak01["public"] is False
+    assert unq(bak01["ip"]) == "cidrhost(var.private_cidr, 12)"
+    assert unq(bak01["flavor"]) == "var.backup_flavor_name" and unq(bak01["data_volume"]) == "var.backup_volume_size"
+    assert (
+        unq(found["hosts"])
+        == "merge(local.platform_hosts, var.backup_host ? local.backup_hosts : {}, local.worker_hosts)"
+    )
+    assert all(host["public"] is True for host in found["platform_hosts"].values())
+    # No floating IP and no public address in the outputs for a host that is not public.
+    for kind in ("openstack_networking_floatingip_v2", "openstack_networking_floatingip_associate_v2"):
+        assert unq(resources(MODULE, kind)["host"]["for_each"]) == "local.use_router ? local.public_hosts : {}"
+    hosts_output = unq(blocks(MODULE, "output")["hosts"]["value"])
+    assert re.search(r"public_ip\s*=\s*\(\s*!host\.public\s*\?\s*null\s*:", hosts_output)
+    # Its public port (Immers.cloud: the way out to the package mirrors) carries a group that admits nothing.
+    assert unq(found["public_groups"]["bak01"]).endswith("[openstack_networking_secgroup_v2.egress_only[0].id] : []")
+    rules = resources(MODULE, "openstack_networking_secgroup_rule_v2")
+    assert not [n for n, r in rules.items() if "egress_only" in unq(r["security_group_id"])]
+
+
+def test_ssh_to_bak01_only_from_db01_and_to_db01_from_bak01() -> None:
+    found = module_locals()
+    assert (
+        unq(found["private_groups"]["bak01"])
+        == "var.backup_host ? [openstack_networking_secgroup_v2.backup[0].id] : []"
+    )
+    assert "openstack_networking_secgroup_v2.backup_client[0].id" in unq(found["private_groups"]["db01"])
+    rules = resources(MODULE, "openstack_networking_secgroup_rule_v2")
+    into = {
+        group: [
+            r
+            for r in rules.values()
+            if unq(r["security_group_id"]) == f"openstack_networking_secgroup_v2.{group}[0].id"
+        ]
+        for group in ("backup", "backup_client")
+    }
+    expected = {"backup": "${local.hosts.db01.ip}/32", "backup_client": "${local.backup_hosts.bak01.ip}/32"}
+    for group, (rule,) in into.items():
+        assert (rule["port_range_min"], rule["port_range_max"], unq(rule["protocol"])) == (22, 22, "tcp")
+        assert unq(rule["direction"]) == "ingress" and unq(rule["remote_ip_prefix"]) == expected[group]
+
+
+def console_dir(tmp_path: Path, tfvars: dict[str, Any]) -> Path:
+    """The module's variables and its locals that name no resource, in a directory Terraform evaluates without
+    providers: `terraform console` then computes the hosts the module makes from the given variables."""
+    text = (MODULE / "main.tf").read_text()
+    body = re.search(r"^locals \{\n(.*?)^\}", text, re.DOTALL | re.MULTILINE).group(1)
+    attributes = re.split(r"\n(?=  [a-z_]+\s+=)", body)
+    kept = [a for a in attributes if "openstack_" not in a and re.match(r"\s*(#.*\n\s*)*[a-z_]+\s+=", a)]
+    (tmp_path / "variables.tf").write_text((MODULE / "variables.tf").read_text())
+    (tmp_path / "locals.tf").write_text("locals {\n" + "\n".join(kept) + "\n}\n")
+    (tmp_path / "terraform.tfvars.json").write_text(json.dumps(tfvars))
+    return tmp_path
+
+
+def module_hosts(tmp_path: Path, **settings: Any) -> dict[str, Any]:
+    tfvars = {
+        "admin_cidrs": ["203.0.113.0/24"],
+        "ssh_public_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleKey",
+        "image_name": "Debian 13",
+        "db_flavor_name": "rtx4090-1.8.16.40",
+        "airflow_flavor_name": "cpu.4.8.40",
+        "backup_flavor_name": "cpu.2.4.20",
+        **settings,
+    }
+    directory = console_dir(tmp_path, tfvars)
+    printed = terraform_eval(
+        "jsonencode({hosts = local.hosts, public = keys(local.public_hosts), data = keys(local.data_hosts)})", directory
+    )
+    return json.loads(json.loads(printed))
+
+
+def test_terraform_makes_bak01_private_with_its_data_volume(tmp_path: Path) -> None:
+    made = module_hosts(tmp_path, backup_volume_size=500)
+    bak01 = made["hosts"]["bak01"]
+    assert bak01["ip"] == "10.213.7.12" and bak01["groups"] == ["backup"] and bak01["gpu"] is False
+    assert made["public"] == ["air01", "db01"] and made["data"] == ["bak01"]
+    assert bak01["data_volume"] == 500 and bak01["flavor"] == "cpu.2.4.20"
+    # The volume is mounted where the pgbackrest role keeps the repository by default.
+    defaults = (ROOT / "collections/ansible_collections/datatech/mlops/roles/pgbackrest/defaults/main.yml").read_text()
+    assert f"pgbackrest_repo_path: {bak01['data_path']}\n" in defaults
+
+
+def test_without_backup_host_there_is_no_bak01(tmp_path: Path) -> None:
+    assert sorted(module_hosts(tmp_path, backup_host=False)["hosts"]) == ["air01", "db01"]
+
+
+@pytest.mark.parametrize(("size", "accepted"), [(0, False), (-10, False), (0.5, False), (1, True), (200, True)])
+def test_the_backup_volume_size_must_be_whole_gb_above_zero(size: float, accepted: bool, tmp_path: Path) -> None:
+    assert all(validation_of("backup_volume_size", size, tmp_path)) is accepted
+
+
+@pytest.mark.parametrize(
+    ("cidr", "accepted"), [("10.213.7.0/24", True), ("10.213.7.0/28", True), ("10.213.7.0/29", False)]
+)
+def test_the_private_network_has_room_for_bak01(cidr: str, accepted: bool, tmp_path: Path) -> None:
+    assert all(validation_of("private_cidr", cidr, tmp_path)) is accepted
+
+
+def cloud_init(tmp_path: Path, data_device: str, data_path: str) -> dict[str, Any]:
+    template = MODULE / "cloud-init.yaml.tftpl"
+    settings = {
+        "hostname": "bak01", "admin_user": "mlops", "ssh_public_key": "ssh-ed25519 AAAA admin",
+        "host_private_key": "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----",
+        "host_public_key": "ssh-ed25519 AAAA", "data_device": data_device, "data_path": data_path,
+    }  # fmt: skip
+    rendered = terraform_eval(f"templatefile({json.dumps(str(template))}, {json.dumps(settings)})", tmp_path)
+    text = rendered.split("\n", 1)[1].rsplit("\nEOT", 1)[0]  # console prints a heredoc: <<EOT ... EOT
+    assert text.startswith("#cloud-config\n"), rendered
+    return yaml.safe_load(text)
+
+
+def test_cloud_init_formats_the_data_volume_once_and_mounts_it(tmp_path: Path) -> None:
+    device = "/dev/disk/by-id/virtio-0123456789abcdef0123"
+    config = cloud_init(tmp_path, device, "/var/lib/pgbackrest")
+    (fs,) = config["fs_setup"]
+    assert fs["device"] == device and fs["overwrite"] is False and fs["partition"] == "none"
+    (mount,) = config["mounts"]
+    assert mount[:3] == [f"LABEL={fs['label']}", "/var/lib/pgbackrest", fs["filesystem"]] and "nofail" in mount[3]
+    plain = cloud_init(tmp_path, "", "")
+    assert "fs_setup" not in plain and "mounts" not in plain and plain["hostname"] == "bak01"
+
+
+def test_the_outputs_carry_the_private_network() -> None:
+    assert unq(blocks(MODULE, "output")["private_cidr"]["value"]) == "var.private_cidr"
+    for cloud in CLOUD_ROOTS:
+        assert unq(blocks(cloud, "output")["private_cidr"]["value"]) == "module.platform.private_cidr"
+
+
+# Airflow's Celery workers (#27): worker_count VMs in group airflow_workers, private network only like bak01.
+WORKER_VARIABLES = ("worker_count", "worker_flavor_name", "worker_gpu", "worker_volume_size")
+
+
+@pytest.mark.parametrize("cloud", CLOUD_ROOTS, ids=lambda p: p.name)
+def test_every_root_passes_the_worker_settings_to_the_module(cloud: Path) -> None:
+    (module,) = parse(cloud / "main.tf")["module"]
+    arguments = module['"platform"'] if '"platform"' in module else module["platform"]
+    for name in WORKER_VARIABLES:
+        assert unq(arguments[name]) == f"var.{name}", f"{cloud.name} does not pass {name}"
+    variables = blocks(cloud, "variable")
+    assert unq(variables["worker_count"]["default"]) == 0, "workers are optional: none unless asked for"
+    assert unq(variables["worker_gpu"]["default"]) is False
+
+
+def test_workers_are_private_hosts_in_airflow_workers() -> None:
+    workers = module_locals()["worker_hosts"]
+    assert unq(workers).startswith('{for i in range(var.worker_count) : format("wrk%02d", i + 1) => {')
+    for expected in ('groups = ["airflow_workers"]', "public = false", "cidrhost(var.private_cidr, 20 + i)",
+                     "flavor = var.worker_flavor_name", "gpu = var.worker_gpu"):  # fmt: skip
+        assert re.sub(r"\s+", " ", expected) in re.sub(r"\s+", " ", unq(workers)), expected
+    # Their public ports (Immers.cloud: the way out to the package mirrors) carry the group that admits nothing.
+    text = source_text(MODULE)
+    assert re.search(r"worker_public_groups = \{[^\n]*egress_only\[0\]\.id\] : \[\] \}", text)
+    assert re.search(
+        r"worker_private_groups = \{[^\n]*=> \[openstack_networking_secgroup_v2\.worker\[0\]\.id\] \}", text
+    )
+    assert "local.use_egress_only ? 1 : 0" in text
+
+
+def _rules_into(group: str) -> dict[str, dict[str, Any]]:
+    rules = resources(MODULE, "openstack_networking_secgroup_rule_v2")
+    return {
+        n: r
+        for n, r in rules.items()
+        if unq(r["security_group_id"]).startswith(f"openstack_networking_secgroup_v2.{group}")
+    }
+
+
+def test_broker_and_log_ports_are_open_on_the_private_network_only() -> None:
+    rules = resources(MODULE, "openstack_networking_secgroup_rule_v2")
+    by_port = {}
+    for name, rule in rules.items():
+        low, high = rule["port_range_min"], rule["port_range_max"]
+        for port in (6379, 8793):
+            if isinstance(low, int) and low <= port <= high:
+                by_port.setdefault(port, []).append(name)
+    assert by_port == {6379: ["broker_from_workers"], 8793: ["worker_logs"]}
+    broker, logs = rules["broker_from_workers"], rules["worker_logs"]
+    # The broker on air01: from each worker's own /32; the log server on each worker: from air01's /32.
+    assert unq(broker["for_each"]) == "local.worker_hosts" and unq(broker["remote_ip_prefix"]) == "${each.value.ip}/32"
+    assert unq(broker["security_group_id"]) == "openstack_networking_secgroup_v2.worker_clients[0].id"
+    assert unq(logs["remote_ip_prefix"]) == "${local.hosts.air01.ip}/32"
+    assert unq(logs["security_group_id"]) == "openstack_networking_secgroup_v2.worker[0].id"
+    # Into a worker: SSH from db01 (the jump host) and the log port from air01, nothing else.
+    into_worker = {n: (r["port_range_min"], unq(r["remote_ip_prefix"])) for n, r in _rules_into("worker").items()
+                   if "worker_clients" not in unq(r["security_group_id"])}  # fmt: skip
+    assert into_worker == {
+        "worker_ssh": (22, "${local.hosts.db01.ip}/32"),
+        "worker_logs": (8793, "${local.hosts.air01.ip}/32"),
+    }
+    # The worker groups sit on private ports only: air01's public port (Immers.cloud) does not carry the broker's.
+    found = module_locals()
+    assert "worker_clients" in unq(found["private_groups"]["air01"])
+    assert "worker_clients" not in unq(found["public_groups"]["air01"])
+    api = rules["execution_api_from_workers"]
+    assert unq(api["port_range_min"]) == unq(api["port_range_max"]) == "var.airflow_port"
+    assert unq(api["remote_ip_prefix"]) == "${each.value.ip}/32" and unq(api["for_each"]) == "local.worker_hosts"
+
+
+def test_terraform_makes_the_workers_private_with_addresses_from_20(tmp_path: Path) -> None:
+    made = module_hosts(tmp_path, worker_count=3, worker_flavor_name="cpu.8.16.80")
+    workers = {n: h for n, h in made["hosts"].items() if "airflow_workers" in h["groups"]}
+    assert sorted(workers) == ["wrk01", "wrk02", "wrk03"]
+    assert [workers[n]["ip"] for n in sorted(workers)] == ["10.213.7.20", "10.213.7.21", "10.213.7.22"]
+    assert all(not h["public"] and not h["gpu"] and h["flavor"] == "cpu.8.16.80" for h in workers.values())
+    assert made["public"] == ["air01", "db01"]
+    assert sorted(module_hosts(tmp_path)["hosts"]) == ["air01", "bak01", "db01"]  # worker_count defaults to 0
+
+
+def module_errors(tmp_path: Path, **settings: Any) -> str:
+    """What Terraform refuses in the module's variables (validations of every variable, evaluated by console)."""
+    binary = shutil.which("terraform")
+    if binary is None:
+        pytest.skip("terraform is not installed here: the validations were only parsed, not evaluated")
+    tfvars = {
+        "admin_cidrs": ["203.0.113.0/24"], "ssh_public_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleKey",
+        "image_name": "Debian 13", "db_flavor_name": "rtx4090-1.8.16.40", "airflow_flavor_name": "cpu.4.8.40",
+        "backup_flavor_name": "cpu.2.4.20", **settings,
+    }  # fmt: skip
+    directory = console_dir(tmp_path, tfvars)
+    done = subprocess.run(
+        [binary, "console", "-no-color"], input="length(local.worker_hosts)", cwd=directory,
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    return "" if done.returncode == 0 else " ".join(done.stderr.split())
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"worker_count": -1}, "worker_count must be a whole number from 0 to 20"),
+        ({"worker_count": 21, "worker_flavor_name": "cpu.8.16.80"}, "worker_count must be a whole number from 0 to 20"),
+        ({"worker_count": 1.5, "worker_flavor_name": "cpu.8.16.80"}, "worker_count must be a whole number"),
+        ({"worker_count": 2}, "worker_flavor_name is empty"),
+        ({"worker_count": 2, "worker_flavor_name": " "}, "worker_flavor_name is empty"),
+        ({"worker_count": 1, "worker_flavor_name": "cpu.8.16.80", "private_cidr": "10.213.7.0/28"},
+         "private_cidr has no room for worker_count workers"),
+        ({"worker_count": 12, "worker_flavor_name": "cpu.8.16.80", "private_cidr": "10.213.7.0/27"},
+         "private_cidr has no room"),
+        ({"worker_count": 1, "worker_flavor_name": "cpu.8.16.80", "worker_gpu": True}, "worker_gpu = true with a CPU"),
+        ({"worker_count": 1, "worker_flavor_name": "cpu.8.16.80", "worker_volume_size": 10}, "worker_volume_size must"),
+    ],
+)  # fmt: skip
+def test_bad_worker_settings_are_refused_with_what_to_do(settings: dict, message: str, tmp_path: Path) -> None:
+    assert message in module_errors(tmp_path, **settings)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {},
+        {"worker_count": 0, "worker_flavor_name": ""},
+        {"worker_count": 20, "worker_flavor_name": "cpu.8.16.80"},
+        {"worker_count": 11, "worker_flavor_name": "cpu.8.16.80", "private_cidr": "10.213.7.0/27"},
+        {"worker_count": 2, "worker_flavor_name": "rtx4090-1.8.16.40", "worker_gpu": True},
+    ],
+)
+def test_good_worker_settings_are_accepted(settings: dict, tmp_path: Path) -> None:
+    assert module_errors(tmp_path, **settings) == ""

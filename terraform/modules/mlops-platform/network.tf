@@ -38,7 +38,7 @@ resource "openstack_networking_port_v2" "private" {
   for_each           = local.hosts
   name               = "${var.name_prefix}-${each.key}-private"
   network_id         = openstack_networking_network_v2.private.id
-  security_group_ids = local.private_groups[each.key]
+  security_group_ids = merge(local.private_groups, local.worker_private_groups)[each.key]
 
   fixed_ip {
     subnet_id  = openstack_networking_subnet_v2.private.id
@@ -55,5 +55,5 @@ resource "openstack_networking_port_v2" "public" {
   for_each           = local.use_public ? local.hosts : {}
   name               = "${var.name_prefix}-${each.key}-public"
   network_id         = data.openstack_networking_network_v2.public[0].id
-  security_group_ids = local.public_groups[each.key]
+  security_group_ids = merge(local.public_groups, local.worker_public_groups)[each.key]
 }

@@ -1,10 +1,11 @@
 output "hosts" {
-  description = "Every VM with what the Ansible inventory needs: groups, private and public address, GPU flag, SSH host key."
+  description = "Every VM with what the Ansible inventory needs: groups, private and public address (null: private network only), GPU flag, SSH host key."
   value = {
     for name, host in local.hosts : name => {
       groups     = host.groups
       private_ip = host.ip
       public_ip = (
+        !host.public ? null :
         local.use_router ? openstack_networking_floatingip_v2.host[name].address :
         local.use_public ? openstack_networking_port_v2.public[name].all_fixed_ips[0] : null
       )
@@ -13,6 +14,11 @@ output "hosts" {
       ssh_host_key = trimspace(tls_private_key.host_key[name].public_key_openssh)
     }
   }
+}
+
+output "private_cidr" {
+  description = "CIDR of the private network every host has its private_ip on (the inventory refuses a host outside it)."
+  value       = var.private_cidr
 }
 
 output "ssh_user" {

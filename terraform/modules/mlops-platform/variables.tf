@@ -95,6 +95,28 @@ variable "airflow_volume_size" {
   }
 }
 
+variable "backup_host" {
+  type        = bool
+  description = "Make bak01, pgBackRest's repository host (group backup): without it PostgreSQL is not backed up."
+  default     = true
+}
+
+variable "backup_flavor_name" {
+  type        = string
+  description = "CPU flavor of bak01 (pgBackRest compresses on it: 2 vCPU and 4 GB RAM are enough)."
+}
+
+variable "backup_volume_size" {
+  type        = number
+  description = "Data volume of bak01 in GB, mounted at /var/lib/pgbackrest: the full backups kept, their differentials and the WAL between them."
+  default     = 200
+
+  validation {
+    condition     = var.backup_volume_size > 0 && floor(var.backup_volume_size) == var.backup_volume_size
+    error_message = "backup_volume_size must be a whole number of GB above 0 (the repository of pgBackRest lives on that volume)."
+  }
+}
+
 variable "volume_type" {
   type        = string
   description = "Block storage type of the boot volumes (e.g. fast.ru-7a on Selectel); null for the cloud's default."
@@ -109,11 +131,11 @@ variable "availability_zone" {
 
 variable "private_cidr" {
   type        = string
-  description = "CIDR of the private network between db01 and air01 (db01 gets .10, air01 .11)."
+  description = "CIDR of the private network between the hosts (db01 gets .10, air01 .11, bak01 .12, workers .20 up)."
   default     = "10.213.7.0/24"
 
   validation {
-    condition     = can(cidrhost(var.private_cidr, 11)) && tonumber(split("/", var.private_cidr)[1]) <= 28
+    condition     = can(cidrhost(var.private_cidr, 12)) && tonumber(split("/", var.private_cidr)[1]) <= 28
     error_message = "private_cidr must be a valid IPv4 CIDR of /28 or larger, e.g. 10.213.7.0/24."
   }
 }
@@ -144,5 +166,55 @@ variable "airflow_port" {
   validation {
     condition     = var.airflow_port > 0 && var.airflow_port < 65536
     error_message = "airflow_port must be a TCP port (1-65535)."
+  }
+}
+
+variable "worker_count" {
+  type        = number
+  description = "Airflow Celery worker VMs wrk01..wrkNN (group airflow_workers, private network only, .20 up); 0 for none (LocalExecutor on air01)."
+  default     = 0
+
+  validation {
+    condition     = var.worker_count >= 0 && var.worker_count <= 20 && floor(var.worker_count) == var.worker_count
+    error_message = "worker_count must be a whole number from 0 to 20 (0: no worker VMs)."
+  }
+
+  # The last worker's address (.20 + count - 1) must lie inside private_cidr, below its broadcast address.
+  validation {
+    condition     = var.worker_count == 0 || can(cidrhost(var.private_cidr, 20 + var.worker_count))
+    error_message = "private_cidr has no room for worker_count workers (they take .20 up): use a larger private_cidr (a /24 holds 20) or fewer workers."
+  }
+}
+
+variable "worker_flavor_name" {
+  type        = string
+  description = "Flavor of the workers: a CPU flavor, or a GPU flavor with worker_gpu = true; needed when worker_count > 0."
+  default     = ""
+
+  validation {
+    condition     = var.worker_count == 0 || trimspace(var.worker_flavor_name) != ""
+    error_message = "worker_flavor_name is empty: workers need a flavor (a CPU one such as cpu.8.16.80, or a GPU one with worker_gpu = true)."
+  }
+}
+
+variable "worker_gpu" {
+  type        = bool
+  description = "The workers' flavor has a GPU (checked against its extra specs at plan time, like db01's)."
+  default     = false
+
+  validation {
+    condition     = !var.worker_gpu || !can(regex("^(cpu|std|standard|general|m1)\\.", lower(var.worker_flavor_name)))
+    error_message = "worker_gpu = true with a CPU flavor name: give worker_flavor_name a GPU flavor (e.g. rtx4090-1.8.16.40) or set worker_gpu = false."
+  }
+}
+
+variable "worker_volume_size" {
+  type        = number
+  description = "Boot volume of each worker in GB (Airflow, the DAG releases and their Python packages)."
+  default     = 50
+
+  validation {
+    condition     = var.worker_volume_size >= 20 && floor(var.worker_volume_size) == var.worker_volume_size
+    error_message = "worker_volume_size must be a whole number of GB, at least 20."
   }
 }

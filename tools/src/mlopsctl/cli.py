@@ -144,6 +144,10 @@ def build_parser() -> argparse.ArgumentParser:
     dags.add_argument("--run", default="", metavar="DAG_ID", help="unpause and trigger this DAG, wait for success")
     dags.add_argument("--inventory", type=Path, help="inventory (default: the local hosts)")
     dags.add_argument(
+        "--ssh-user", default="", metavar="USER", help="log in as this deploy account (mlops_deploy_ssh_user), not root"
+    )
+    dags.add_argument("--ssh-key", type=Path, metavar="FILE", help="private key of the deploy account")
+    dags.add_argument(
         "--target", choices=("vm", "k8s"), default="vm", help="k8s: move the Git ref the cluster's DAG bundle tracks"
     )
     dags.add_argument("--report", type=Path, help="with --target k8s deploy: dotenv file for the rollback job")
@@ -196,6 +200,11 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except (ConfigError, CommandError) as exc:
         say(f"mlopsctl: error: {exc}")
+        return 2
+    except OSError as exc:
+        # A path given on the command line that cannot be read or written: one line, not a traceback.
+        where = f"{exc.filename}: " if exc.filename else ""
+        say(f"mlopsctl: error: {where}{exc.strerror or exc}; check the path and its permissions")
         return 2
     except KeyboardInterrupt:
         say("mlopsctl: interrupted; run the same command again to finish (it is idempotent)")

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from mlopsctl.checkout import ROLES
+from mlopsctl.secret_table import SECRETS
 
 
 def _type_of(option: dict[str, Any]) -> str:
@@ -326,6 +327,41 @@ def pipeline_page(root: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+_KEPT_ON = {
+    "airflow": "the Airflow host (read back by a second checkout)",
+    "backup": "the backup host (read back by a second checkout)",
+    "cluster": "the cluster's Secrets (never read back: give it to a second checkout)",
+    "nowhere": "nowhere (its owner may change it)",
+}
+
+
+def secrets_page() -> str:
+    """The platform's generated secrets, from the one table that owns them (mlopsctl.secret_table)."""
+    lines = [
+        "# Generated secrets",
+        "",
+        GENERATED.format(source="`tools/src/mlopsctl/secret_table.py`"),
+        "",
+        "Each is a file in the inventory's `.secrets/`, made once on the control node (letters and digits) unless its "
+        "variable is given; `{name}` stands for an account's name. Ansible reads the table through the lookup "
+        "`platform_secret` (`tools/ansible/lookup`), `mlopsctl secrets rotate` through `mlopsctl.secret_table`.",
+        "",
+        "| File in `.secrets/` | What it is | Length | Variable | Kept on | `mlopsctl secrets rotate` |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for secret in SECRETS:
+        variable = f"`{secret.variable}`" + (" (its Fernet key: url-safe base64)" if secret.derive == "fernet" else "")
+        names = ([secret.rotate_as] if secret.rotate_as else []) + [
+            secret.name.replace("{name}", account) for account in secret.rotate_accounts
+        ]
+        rotate = ", ".join(f"`{name}`" for name in names)
+        lines.append(
+            f"| `{secret.name}` | {_md_cell(secret.what)} | {secret.length} | {variable} | "
+            f"{_KEPT_ON[secret.kept_on]} | {rotate or 'never'} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def reference_index(pages: list[str]) -> str:
     lines = [
         "# Reference",
@@ -352,10 +388,12 @@ def reference_pages(root: Path, parser: argparse.ArgumentParser) -> dict[Path, s
     pages[REFERENCE / "terraform.md"] = terraform_page(root)
     pages[REFERENCE / "mlopsctl.md"] = mlopsctl_page(parser)
     pages[REFERENCE / "pipeline.md"] = pipeline_page(root)
+    pages[REFERENCE / "secrets.md"] = secrets_page()
     titles += [
         ("terraform.md", "Terraform variables and outputs"),
         ("mlopsctl.md", "`mlopsctl` commands"),
         ("pipeline.md", "GitLab pipeline: jobs and variables"),
+        ("secrets.md", "Generated secrets"),
     ]
     pages[REFERENCE / "index.md"] = reference_index(titles)
     return pages

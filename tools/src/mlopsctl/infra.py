@@ -25,6 +25,12 @@ HEADER = "# Written by `mlopsctl infra inventory` from `terraform output -json`;
 # The outputs.tf contract of every cloud root: what the inventory is built from.
 REQUIRED_OUTPUTS = ("cloud", "hosts", "ssh_user")
 PLATFORM_GROUPS = ("db", "airflow")
+# pgBackRest's repository host: on the private network only, reached through the db host.
+BACKUP_GROUP = "backup"
+# Airflow's Celery workers (worker_count in terraform/<cloud>): private network only too, reached the same way.
+WORKER_GROUP = "airflow_workers"
+# Groups of hosts that have no address but the private one: their private_ip is checked against private_cidr.
+PRIVATE_ONLY_GROUPS = (BACKUP_GROUP, WORKER_GROUP)
 # What the inventory accepts from outputs: nothing Ansible would template ({{ }}), no leading dash (an ssh option), no
 # slash or dot-dot (a path), so a crafted state file cannot run code or reach files through the inventory.
 HOST_NAME = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*$")
@@ -94,9 +100,22 @@ def terraform_outputs(binary: str, workdir: Path) -> dict[str, Any]:
     return parse_outputs(done.stdout, source=f"terraform output -json in {workdir}")
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are all different: json.loads would keep the last of a repeated key (a host written
+    twice in a recorded outputs file would silently lose one of its entries)."""
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise ConfigError(f"key {key!r} appears twice in one object; each host and output must be named once")
+        found[key] = value
+    return found
+
+
 def parse_outputs(text: str, source: str) -> dict[str, Any]:
     try:
-        outputs = json.loads(text)
+        outputs = json.loads(text, object_pairs_hook=_unique_keys)
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{source}: not JSON ({exc})") from exc
     except RecursionError:
@@ -154,11 +173,17 @@ def inventory_from_outputs(outputs: dict[str, Any], source: str = "terraform out
     if not isinstance(user, str) or not user:
         raise ConfigError(f"{source}: output ssh_user must be a user name")
     _name(user, USER_NAME, "user name", f"{source}: output ssh_user")
+    network = _private_network(outputs, hosts, source)
     groups: dict[str, dict[str, Any]] = {}
     owners: dict[str, str] = {}
+    names: dict[str, str] = {}
     for name, host in sorted(hosts.items()):
         where = f"{source}: hosts.{name}"
         _name(name, HOST_NAME, "host name", f"{source}: hosts")
+        # Host names are case-insensitive (DNS, ssh, known_hosts): WRK01 and wrk01 would be one host twice.
+        if name.lower() in names:
+            raise ConfigError(f"{where}: the same host name as {names[name.lower()]} (names differ in case only)")
+        names[name.lower()] = name
         if not isinstance(host, dict):
             raise ConfigError(f"{where} must be an object")
         host_groups = host.get("groups")
@@ -173,6 +198,11 @@ def inventory_from_outputs(outputs: dict[str, Any], source: str = "terraform out
         entry_key = _name(host.get("ssh_host_key"), SSH_HOST_KEY, "SSH host key (ssh-ed25519)", f"{where}.ssh_host_key")
         if private in owners:
             raise ConfigError(f"{where}.private_ip {private} is also {owners[private]}'s: each host needs its own")
+        if network is not None and ipaddress.ip_address(private) not in network:
+            raise ConfigError(
+                f"{where}.private_ip {private} is outside the private network {network} (output private_cidr): the"
+                " hosts reach each other there only; give the host an address in it"
+            )
         owners[private] = name
         entry: dict[str, Any] = {
             "ansible_host": public or private,
@@ -190,20 +220,68 @@ def inventory_from_outputs(outputs: dict[str, Any], source: str = "terraform out
     missing = [g for g in PLATFORM_GROUPS if g not in groups]
     if missing:
         raise ConfigError(f"{source}: no host in group(s) {', '.join(missing)}; the platform needs db and airflow")
+    _jump_through_db_host(groups, user)
     if "k8s_nodes_cidr" in outputs:
         _admit_k8s_nodes(groups, _value(outputs, "k8s_nodes_cidr", source), source)
-    return {
-        "all": {
-            "vars": {
-                "ansible_user": user,
-                "ansible_become": True,
-                "ansible_python_interpreter": "/usr/bin/python3",
-                # The host keys Terraform made (known_hosts beside this file): no trust on first use.
-                "ansible_ssh_common_args": ssh_common_args(KNOWN_HOSTS),
-            },
-            "children": dict(sorted(groups.items())),
-        }
+    platform_vars: dict[str, Any] = {
+        "ansible_user": user,
+        "ansible_become": True,
+        "ansible_python_interpreter": "/usr/bin/python3",
+        # The host keys Terraform made (known_hosts beside this file): no trust on first use.
+        "ansible_ssh_common_args": ssh_common_args(KNOWN_HOSTS),
     }
+    if network is not None:
+        # The CeleryExecutor's broker and workers must be on it (group_vars/all.yml's mlops_private_network).
+        platform_vars["mlops_private_network"] = str(network)
+    return {"all": {"vars": platform_vars, "children": dict(sorted(groups.items()))}}
+
+
+def _private_network(
+    outputs: dict[str, Any], hosts: dict[str, Any], source: str
+) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    """The private network every host must be on; required once there is a host of PRIVATE_ONLY_GROUPS (the backup
+    host, the Airflow workers), which has no other address."""
+    if "private_cidr" not in outputs:
+        private_only = sorted(
+            {
+                group
+                for h in hosts.values()
+                if isinstance(h, dict) and isinstance(h.get("groups"), list)
+                for group in h["groups"]
+                if group in PRIVATE_ONLY_GROUPS
+            }
+        )
+        if not private_only:
+            return None
+        raise ConfigError(
+            f"{source}: output private_cidr missing, and the hosts of {', '.join(private_only)} must be checked"
+            " against it: apply the current terraform/<cloud> (it outputs private_cidr) and run infra inventory again"
+        )
+    cidr = _value(outputs, "private_cidr", source)
+    try:
+        if not isinstance(cidr, str):
+            raise TypeError(cidr)  # ipaddress would take a number for a network
+        network = ipaddress.ip_network(cidr)
+    except (ValueError, TypeError):
+        raise ConfigError(f"{source}: output private_cidr {cidr!r} is not a network") from None
+    if not network.is_private:
+        raise ConfigError(f"{source}: output private_cidr {network} is not a private network")
+    return network
+
+
+def _jump_through_db_host(groups: dict[str, dict[str, Any]], user: str) -> None:
+    """Hosts without a public address (the backup host, the Airflow workers) are reached through the first db host
+    with one; both hops check the host keys of known_hosts, as every other connection does (a ProxyJump would drop
+    those options)."""
+    db_hosts = sorted(groups["db"]["hosts"].items())
+    jumps = [entry["ansible_host"] for _, entry in db_hosts if entry["ansible_host"] != entry["mlops_private_ip"]]
+    if not jumps:
+        return
+    proxy = f'-o ProxyCommand="ssh {ssh_common_args(KNOWN_HOSTS)} -W %h:%p {user}@{jumps[0]}"'
+    for group in groups.values():
+        for entry in group["hosts"].values():
+            if entry["ansible_host"] == entry["mlops_private_ip"]:
+                entry["ansible_ssh_common_args"] = ssh_common_args(KNOWN_HOSTS, proxy)
 
 
 def _admit_k8s_nodes(groups: dict[str, dict[str, Any]], cidr: Any, source: str) -> None:
@@ -217,8 +295,10 @@ def _admit_k8s_nodes(groups: dict[str, dict[str, Any]], cidr: Any, source: str) 
         raise ConfigError(f"{source}: output k8s_nodes_cidr {cidr!r} is not a network") from None
     if network.prefixlen < 16 or not network.is_private:
         raise ConfigError(f"{source}: output k8s_nodes_cidr {network} must be a private subnet of /16 or smaller")
-    airflow_hosts = groups["airflow"]["hosts"].values()
-    clients = [f"{host['mlops_private_ip']}/32" for host in airflow_hosts] + [str(network)]
+    # The Airflow hosts and the Celery workers (their tasks and the result backend reach PostgreSQL too).
+    workers = groups.get(WORKER_GROUP, {"hosts": {}})["hosts"]
+    airflow_hosts = [*groups["airflow"]["hosts"].values(), *workers.values()]
+    clients = [*dict.fromkeys(f"{host['mlops_private_ip']}/32" for host in airflow_hosts), str(network)]
     for host in groups["db"]["hosts"].values():
         host["mlops_airflow_client_cidrs"] = clients
         host["mlops_k8s_nodes_cidr"] = str(network)

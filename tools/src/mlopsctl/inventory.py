@@ -16,17 +16,24 @@ HEADER = "# Written by `mlopsctl hosts up`; do not edit (it is rewritten on ever
 SSH_DIR = ".secrets/ssh"
 SSH_KEY = f"{SSH_DIR}/id_ed25519"
 KNOWN_HOSTS = f"{SSH_DIR}/known_hosts"
+# The pipeline's key: it logs in as the deploy account only (group_vars' mlops_deploy_ssh_user), never as root.
+DEPLOY_SSH_KEY = ".secrets/deploy-ssh/id_ed25519"
 
 
-def build_inventory(hosts: list[HostSpec], endpoints: dict[str, tuple[str, int]], gateway: str = "") -> dict[str, Any]:
+def build_inventory(
+    hosts: list[HostSpec], endpoints: dict[str, tuple[str, int]], gateway: str = "", deploy_key: str = ""
+) -> dict[str, Any]:
     """Groups from each host's groups; every host carries its SSH endpoint and its private address (pg_hba). The
-    db hosts admit ML staff from the hosts' gateway: this machine stands for their office network."""
+    db hosts admit ML staff from the hosts' gateway: this machine stands for their office network. The Airflow hosts
+    let `deploy_key` (a public key) in as the deploy account."""
     groups: dict[str, dict[str, Any]] = {}
     for spec in hosts:
         address, port = endpoints[spec.name]
         host_vars: dict[str, Any] = {"ansible_host": address, "ansible_port": port, "mlops_private_ip": spec.ip}
         if gateway and "db" in spec.groups:
             host_vars["mlops_ml_client_cidrs"] = [f"{gateway}/32"]
+        if deploy_key and "airflow" in spec.groups:
+            host_vars["mlops_deploy_ssh_keys"] = [deploy_key]
         for group in spec.groups:
             groups.setdefault(group, {"hosts": {}})["hosts"][spec.name] = host_vars
     return {

@@ -23,7 +23,7 @@ from mlopsctl import progress
 from mlopsctl.airflow_api import AirflowApi, wait_for_dags
 from mlopsctl.errors import CommandError, ConfigError
 from mlopsctl.infra import terraform_init
-from mlopsctl.secrets import fernet_key
+from mlopsctl.secret_table import fernet_key
 
 K8S_CLOUD = "selectel-k8s"
 NAMESPACE = "airflow"

@@ -3,9 +3,6 @@ the platform was deployed with: the first db host's variables as Ansible sees th
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,14 +10,17 @@ from urllib.parse import quote
 
 from mlopsctl.errors import CommandError, ConfigError
 from mlopsctl.files import read_text_file
-from mlopsctl.playbook import ansible_tool
+from mlopsctl.playbook import first_host_vars
+from mlopsctl.secret_table import find
+
+ML_PASSWORD = find("postgresql_ml_{name}_password")
 
 TEAM_PREFIX = "team_"
 
 
 def password_file(secrets_dir: Path, name: str) -> Path:
     """Where group_vars/db.yml's mlops_ml_db_passwords keeps an account's generated first password."""
-    return secrets_dir / f"postgresql_ml_{name}_password"
+    return secrets_dir / ML_PASSWORD.name.replace("{name}", name)
 
 
 @dataclass(frozen=True)
@@ -56,24 +56,7 @@ class Access:
 
 def db_host_vars(root: Path, inventory: Path) -> tuple[str, dict[str, Any]]:
     """The first db host of the inventory and its variables (untemplated), from ansible-inventory."""
-    if not inventory.is_file():
-        raise ConfigError(f"inventory {inventory} does not exist: run `mlopsctl up` (or pass --inventory)")
-    env = {**os.environ, "ANSIBLE_CONFIG": str(root / "ansible.cfg")}
-    done = subprocess.run(
-        [ansible_tool("ansible-inventory"), "-i", str(inventory), "--list"],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        raise CommandError(f"ansible-inventory could not read {inventory}: {last}")
-    listing = json.loads(done.stdout)
-    hosts = listing.get("db", {}).get("hosts", [])
-    if not hosts:
-        raise ConfigError(f"inventory {inventory} has no db host: the warehouse runs on the first host of group db")
-    return hosts[0], listing.get("_meta", {}).get("hostvars", {}).get(hosts[0], {})
+    return first_host_vars(root, inventory, "db", "the warehouse runs on the first host of group db")
 
 
 def _plain(hostvars: dict[str, Any], key: str, kind: type, default: Any) -> Any:

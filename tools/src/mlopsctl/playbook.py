@@ -15,8 +15,9 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
-from mlopsctl.errors import CommandError
+from mlopsctl.errors import CommandError, ConfigError
 from mlopsctl.progress import step
 
 CALLBACK = "mlops_stats"
@@ -65,6 +66,28 @@ def ansible_tool(name: str) -> str:
     """An Ansible command (ansible-playbook, ansible, ansible-galaxy) beside this Python (the venv), else on PATH."""
     beside = Path(sys.executable).with_name(name)
     return str(beside) if beside.exists() else name
+
+
+def first_host_vars(root: Path, inventory: Path, group: str, why: str) -> tuple[str, dict[str, Any]]:
+    """The first host of `group` and its variables (untemplated), as ansible-inventory reads the inventory;
+    `why` ends the error of an inventory without such a host."""
+    if not inventory.is_file():
+        raise ConfigError(f"inventory {inventory} does not exist: run `mlopsctl up` (or pass --inventory)")
+    done = subprocess.run(
+        [ansible_tool("ansible-inventory"), "-i", str(inventory), "--list"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "ANSIBLE_CONFIG": str(root / "ansible.cfg"), "ANSIBLE_INVENTORY_UNPARSED_FAILED": "True"},
+        check=False,
+    )
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise CommandError(f"ansible-inventory could not read {inventory}: {last}")
+    listing = json.loads(done.stdout)
+    hosts = listing.get(group, {}).get("hosts", [])
+    if not hosts:
+        raise ConfigError(f"inventory {inventory} has no {group} host: {why}")
+    return hosts[0], listing.get("_meta", {}).get("hostvars", {}).get(hosts[0], {})
 
 
 def parse_stats(text: str, source: str) -> dict[str, HostStats]:
@@ -139,6 +162,10 @@ def run_playbook(
     with tempfile.TemporaryDirectory(prefix="mlops-playbook-") as tmp:
         stats = Path(tmp) / "stats.json"
         run_env = _environment(root, stats, env)
+        if inventory is not None and "--syntax-check" not in extra:
+            # An inventory that cannot be read stops the run instead of running it on no host (not in ansible.cfg:
+            # ansible-lint and syntax checks run without one).
+            run_env["ANSIBLE_INVENTORY_UNPARSED_FAILED"] = "True"
         start = time.monotonic()
         if log is None:
             with step(f"ansible-playbook {name}"):
@@ -150,4 +177,10 @@ def run_playbook(
         result = PlaybookResult(name, code, time.monotonic() - start, read_stats(stats))
     if check and not result.ok:
         raise CommandError(failure_message(result, log))
+    # Ansible reports an inventory without the playbook's hosts as a success that did nothing.
+    if check and not result.hosts and "--syntax-check" not in extra:
+        raise CommandError(
+            f"{name} ran on no host: the inventory ({inventory or 'ansible.cfg'}) has none of the hosts it is for; "
+            "check the path, or run `mlopsctl hosts up`"
+        )
     return result

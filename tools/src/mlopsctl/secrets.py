@@ -6,27 +6,18 @@ unreadable: Airflow runs with "new,old", re-encrypts everything with the new key
 
 from __future__ import annotations
 
-import base64
-import string
 from collections.abc import Callable
 from pathlib import Path
 from secrets import choice
 
+from mlopsctl import secret_table
 from mlopsctl.errors import CommandError, ConfigError
 from mlopsctl.inventory import write_if_changed
 from mlopsctl.progress import say
+from mlopsctl.secret_table import fernet_key
 
-# Secret name -> (file in .secrets/, length of a new value); the files group_vars/all.yml's lookups read.
-ROTATABLE = {
-    "postgresql_airflow_password": ("postgresql_airflow_password", 32),
-    "postgresql_dwh_password": ("postgresql_dwh_password", 32),
-    "airflow_admin_password": ("airflow_admin_password", 24),
-    "airflow_password_deployer": ("airflow_password_deployer", 24),
-    "airflow_jwt_secret": ("airflow_jwt_secret", 48),
-    "airflow_api_secret_key": ("airflow_api_secret_key", 48),
-    "airflow_fernet_key": ("airflow_fernet_seed", 32),
-}
-ALPHABET = string.ascii_letters + string.digits
+# Name `secrets rotate` takes -> the file of .secrets/ it replaces (the table's, which group_vars' lookups read).
+ROTATABLE = secret_table.rotatable()
 
 # (playbook, extra ansible-playbook arguments) -> None; raises CommandError on failure.
 Runner = Callable[[str, list[str]], None]
@@ -34,19 +25,15 @@ Runner = Callable[[str, list[str]], None]
 
 def new_value(length: int) -> str:
     """Letters and digits, as the password lookup makes them."""
-    return "".join(choice(ALPHABET) for _ in range(length))
-
-
-def fernet_key(seed: str) -> str:
-    """group_vars/all.yml's mlops_airflow_fernet_key for a seed."""
-    return base64.urlsafe_b64encode(seed.encode()).decode()
+    return "".join(choice(secret_table.ALPHABET) for _ in range(length))
 
 
 def rotate(secrets_dir: Path, name: str, run: Runner, extra: list[str]) -> Path:
     """Replace the secret and converge; returns the file the previous value was kept in."""
     if name not in ROTATABLE:
         raise ConfigError(f"secrets rotate: unknown secret {name!r}; known: {', '.join(ROTATABLE)}")
-    filename, length = ROTATABLE[name]
+    filename = ROTATABLE[name]
+    length = secret_table.find(filename).length
     current = secrets_dir / filename
     if not current.is_file():
         raise CommandError(

@@ -22,6 +22,12 @@ def run(args: argparse.Namespace) -> int:
         else:
             say(f"the tracked ref is back at {k8s.rollback_from_env(args.root, os.environ)[:12]}")
         return 0
-    extra = dags_extra_vars(source=args.source, run=args.run, rollback=args.action == "rollback")
+    extra = dags_extra_vars(
+        source=args.source,
+        run=args.run,
+        rollback=args.action == "rollback",
+        ssh_user=args.ssh_user,
+        ssh_key=args.ssh_key,
+    )
     run_playbook(args.root, "playbooks/dags.yml", args.inventory or local_inventory(args.root), extra)
     return 0

@@ -8,7 +8,7 @@ from mlopsctl.checkout import local_inventory
 from mlopsctl.errors import CommandError
 from mlopsctl.lab.access import local_api
 from mlopsctl.lab.config import load_config
-from mlopsctl.lab.screenshots import take
+from mlopsctl.lab.screenshots import admin_user, take
 from mlopsctl.progress import say
 
 OUT = "docs/assets/screenshots"
@@ -21,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
         secret = secrets / "airflow_admin_password"
         if not secret.is_file():
             raise CommandError(f"{secret} is missing: converge that platform first")
-        url, user, password = args.url.rstrip("/"), "admin", secret.read_text().strip()
+        url, user, password = args.url.rstrip("/"), admin_user(args.root, inventory), secret.read_text().strip()
     else:
         _, api = local_api(args.root, load_config(args.config, engine=args.engine), inventory)
         url, user, password = api.url, api.user, api.password

@@ -30,6 +30,11 @@ def row(title: str, values: list[float], width: int) -> str:
     return f"  {title:<{width}} median {s['median']:6.1f} s  (min {s['min']:.1f}, max {s['max']:.1f}, {s['runs']} runs)"
 
 
+def ratio(values: list[float], floor: list[float]) -> float:
+    """Median of a figure over the median of its floor, measured in the same run."""
+    return statistics.median(values) / statistics.median(floor)
+
+
 def bench_json(site: dict[str, list[float]] | None, dags: dict[str, list[float]] | None) -> dict[str, float]:
     """The figures as `mlopsctl bench --json` writes them: medians in seconds."""
     out: dict[str, float] = {}
@@ -41,6 +46,7 @@ def bench_json(site: dict[str, list[float]] | None, dags: dict[str, list[float]]
         for key, name in (
             ("deploy", "dags_deploy_new_s"),
             ("rerun", "dags_deploy_noop_s"),
+            ("by_hand", "dags_by_hand_floor_s"),
             ("pickup", "dags_airflow_pickup_s"),
         ):
             out[name] = round(statistics.median(dags[key]), 1)

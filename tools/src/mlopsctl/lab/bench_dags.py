@@ -13,7 +13,7 @@ from pathlib import Path
 from mlopsctl.airflow_api import AirflowApi, ApiError
 from mlopsctl.dags import dags_extra_vars
 from mlopsctl.errors import CommandError
-from mlopsctl.lab.bench import bench_playbook, row
+from mlopsctl.lab.bench import bench_playbook, ratio, row
 from mlopsctl.lab.engine import Engine
 from mlopsctl.progress import say
 
@@ -56,6 +56,24 @@ def drop(engine: Engine, airflow_host: str, dag_id: str) -> None:
         text=True,
         check=True,
     )
+
+
+def by_hand(engine: Engine, airflow_host: str, api: AirflowApi, dag_id: str) -> float:
+    """The floor of a deploy: the file copied into the live DAGs folder and `airflow dags reserialize` run on the
+    host, as an operator would by hand (no import check, no release, no rollback); seconds until the API lists it."""
+    start = time.monotonic()
+    try:
+        drop(engine, airflow_host, dag_id)
+        reserialize = engine.cmd("exec", airflow_host, "airflow", "dags", "reserialize")
+        subprocess.run(reserialize, check=True, capture_output=True)
+        while dag_id not in api.dag_ids():
+            if time.monotonic() - start > PICKUP_TIMEOUT:
+                raise CommandError(f"{dag_id} was copied and reserialized but the API still does not list it")
+            time.sleep(0.2)
+        return time.monotonic() - start
+    finally:
+        target = f"/var/lib/airflow/dags/{dag_id}.py"
+        subprocess.run(engine.cmd("exec", airflow_host, "rm", "-f", target), check=True)
 
 
 def pickups(
@@ -102,7 +120,7 @@ def bench_dag_delivery(
     """New releases and no-change deploys (start -> every DAG visible), and Airflow's own pick-up of dropped files
     at random moments of its refresh cycle."""
     stamp = time.strftime("%Y%m%d%H%M%S")
-    figures: dict[str, list[float]] = {"deploy": [], "rerun": [], "pickup": []}
+    figures: dict[str, list[float]] = {"deploy": [], "rerun": [], "by_hand": [], "pickup": []}
     with tempfile.TemporaryDirectory(prefix="mlops-bench-dags-") as tmp:
         source = Path(tmp) / "dags"
         shutil.copytree(root / "dags", source, ignore=shutil.ignore_patterns("__pycache__", "tests"))
@@ -115,6 +133,9 @@ def bench_dag_delivery(
                 raise CommandError(f"the deploy finished but the API does not list {dag_id}")
             say(f"==> the same deploy again, nothing to change ({run}/{runs})")
             figures["rerun"].append(deploy(root, inventory, source))
+            say(f"==> the floor: a DAG file copied in and `airflow dags reserialize` by hand ({run}/{runs})")
+            figures["by_hand"].append(by_hand(engine, airflow_host, api, f"bench_by_hand_{stamp}_{run}"))
+            say(f"    {figures['by_hand'][-1]:.1f}s")
     # Random moments of the processor's refresh cycle: a drop right after a deploy would always land at its start.
     offsets = [random.uniform(0, PICKUP_INTERVAL) for _ in range(drops)]
     say(f"==> {drops} DAG files dropped into the live folder at random moments of one {PICKUP_INTERVAL}s cycle")
@@ -130,5 +151,8 @@ def dags_report(figures: dict[str, list[float]]) -> list[str]:
         "DAG delivery on the local airflow host (command start -> every DAG listed by the API, no import errors):",
         row("mlopsctl dags deploy, new release", figures["deploy"], 42),
         row("the same deploy again, nothing changed", figures["rerun"], 42),
+        row("floor: copy in, dags reserialize by hand", figures["by_hand"], 42),
+        f"  new release / floor: {ratio(figures['deploy'], figures['by_hand']):.2f}x (goal <= 1.5x; the floor has no"
+        " import check, release or rollback)",
         row("Airflow's own pick-up of a dropped file", figures["pickup"], 42),
     ]

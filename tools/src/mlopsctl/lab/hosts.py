@@ -15,6 +15,7 @@ from pathlib import Path
 
 from mlopsctl.errors import CommandError
 from mlopsctl.inventory import (
+    DEPLOY_SSH_KEY,
     KNOWN_HOSTS,
     SSH_KEY,
     build_inventory,
@@ -256,6 +257,7 @@ def hosts_up(engine: Engine, cfg: LocalConfig, inventory_path: Path, log_dir: Pa
     known_hosts = inventory_path.parent / KNOWN_HOSTS
     with step(f"Hosts {', '.join(h.name for h in cfg.hosts)} on network {cfg.network} ({engine.name}, over SSH)"):
         public_key = ensure_ssh_key(key, cfg.label, report)
+        deploy_key = ensure_ssh_key(inventory_path.parent / DEPLOY_SSH_KEY, f"{cfg.label}-deploy", report)
         ensure_network(engine, cfg, report)
         for spec in cfg.hosts:
             ensure_host(engine, cfg, spec, image, report)
@@ -271,7 +273,7 @@ def hosts_up(engine: Engine, cfg: LocalConfig, inventory_path: Path, log_dir: Pa
             report.add(f"known hosts {known_hosts} written")
         for spec in cfg.hosts:
             check_ssh(key, known_hosts, spec.name, *endpoints[spec.name])
-    if write_inventory(inventory_path, build_inventory(list(cfg.hosts), endpoints, cfg.gateway)):
+    if write_inventory(inventory_path, build_inventory(list(cfg.hosts), endpoints, cfg.gateway, deploy_key)):
         report.add(f"inventory {inventory_path} written")
     return report
 
@@ -305,5 +307,5 @@ def hosts_down(engine: Engine, cfg: LocalConfig, inventory_path: Path, purge_ima
         inventory_path.unlink()
         report.add(f"inventory {inventory_path} removed")
     elif inventory_path.exists() or inventory_path.is_symlink():
-        report.add(f"{inventory_path} left in place: not an inventory `mlopsctl hosts up` wrote")
+        say(f"    kept: {inventory_path}, not an inventory `mlopsctl hosts up` wrote")
     return report

@@ -17,8 +17,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from mlopsctl.airflow_api import AirflowApi
-from mlopsctl.errors import CommandError
+from mlopsctl.errors import CommandError, ConfigError
 from mlopsctl.lab.browser import Browser, headless
+from mlopsctl.playbook import first_host_vars
 
 DAG = "iris_training"
 TASK = "train_and_record"
@@ -47,6 +48,18 @@ UNFOLD_LOG = (
     "leaf('Pre Execute').forEach(e => e.click());"
     "setTimeout(() => leaf('Done. Returned value').forEach(e => e.scrollIntoView({block: 'center'})), 1000)"
 )
+
+
+def admin_user(root: Path, inventory: Path) -> str:
+    """airflow_admin_user of the inventory's first airflow host as Ansible reads it (group_vars, host variables)."""
+    host, hostvars = first_host_vars(root, inventory, "airflow", "pass the inventory of the platform at --url")
+    user = hostvars.get("airflow_admin_user", "admin")
+    if not isinstance(user, str) or not user or "{{" in user:
+        raise ConfigError(
+            f"airflow_admin_user on {host} is {user!r}: `mlopsctl screenshots` reads it as written, so set it as "
+            "a plain name in group_vars or the inventory"
+        )
+    return user
 
 
 def pinned_spki(url: str, ca_file: Path) -> str:

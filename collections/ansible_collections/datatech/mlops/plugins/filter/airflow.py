@@ -1,5 +1,5 @@
-"""Filters of the airflow role: its accounts, and the secrets a running Airflow host holds, read back for the control
-node."""
+"""Filters of the airflow role: its accounts, the deploy account, and the secrets a running Airflow host holds, read
+back for the control node."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.datatech.mlops.plugins.module_utils import deploy_account
 from ansible_collections.datatech.mlops.plugins.module_utils.airflow_accounts import (
     accounts,
     document,
@@ -59,6 +60,9 @@ def airflow_secrets(
     # airflow.cfg doubles % in the connection URL (configparser escaping); the password is URL-encoded in it.
     url = cfg.get("database", "sql_alchemy_conn", fallback="").replace("%%", "%")
     found["postgresql_airflow_password"] = unquote(urlsplit(url).password or "") or None
+    # The CeleryExecutor's broker URL (rediss://:password@host:port/0), URL-encoded the same way.
+    broker = cfg.get("celery", "broker_url", fallback="").replace("%%", "%")
+    found["airflow_redis_password"] = unquote(urlsplit(broker).password or "") or None
     try:
         connections = json.loads(connections_text) if connections_text else {}
         passwords = json.loads(passwords_text) if passwords_text else {}
@@ -70,6 +74,27 @@ def airflow_secrets(
     for name, password in passwords.items():
         found["airflow_admin_password" if name == admin_user else f"airflow_password_{name}"] = password
     return {name: value for name, value in found.items() if value}
+
+
+# Secrets a running Airflow host may not use yet: the broker's password before the CeleryExecutor is turned on.
+_USED_ONLY_WITH = {"airflow_redis_password": ("celery", "broker_url")}
+
+
+def unrecovered_secrets(missing: list[str], in_use: dict[str, str], cfg_text: str) -> list[str]:
+    """The missing secrets a running Airflow host uses but could not give back: generating those would break it.
+
+    A secret the host does not use yet (the broker's password on a LocalExecutor host being moved to Celery) is safe
+    to generate, so it is not among them."""
+    cfg = configparser.ConfigParser(interpolation=None)
+    try:
+        cfg.read_string(cfg_text or "")
+    except configparser.Error as exc:
+        raise AnsibleFilterError(f"airflow_unrecovered_secrets: airflow.cfg cannot be read: {exc}") from exc
+    return [
+        name
+        for name in missing
+        if name not in in_use and (name not in _USED_ONLY_WITH or cfg.has_option(*_USED_ONLY_WITH[name]))
+    ]
 
 
 def private_dir(path: str) -> bool:
@@ -91,5 +116,7 @@ class FilterModule:
             "airflow_accounts_document": document,
             "airflow_simple_passwords": simple_passwords,
             "airflow_secrets": airflow_secrets,
+            "airflow_unrecovered_secrets": unrecovered_secrets,
+            "airflow_deploy_problems": deploy_account.problems,
             "private_dir": private_dir,
         }

@@ -32,6 +32,21 @@ BUNDLE_HISTORY = "mlops-history.json"
 FOLDER_BUNDLE = "dags-folder"
 ADOPTED_PREFIX = "unmanaged-"
 
+# The options both delivery modules take (doc fragment datatech.mlops.dags_release), and what each delivery needs.
+RELEASE_ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
+    "delivery": {"type": "str", "choices": ["folder", "git_bundle"], "default": "folder"},
+    "rollback": {"type": "bool", "default": False},
+    "keep": {"type": "int", "default": 5},
+    "releases_dir": {"type": "path"},
+    "live_dir": {"type": "path"},
+    "bundle_repo": {"type": "path"},
+    "bundle_ref": {"type": "str", "default": "live"},
+}
+RELEASE_REQUIRED_IF = [
+    ("delivery", "folder", ("releases_dir", "live_dir")),
+    ("delivery", "git_bundle", ("bundle_repo",)),
+]
+
 
 class DeployError(Exception):
     """The deploy cannot go on; nothing live was changed. The message says why and what to do."""
@@ -467,12 +482,15 @@ def deploy_folder(
     label: str = "",
     host: str = "",
     stamp: str = "",
+    serialize: bool = True,
 ) -> Outcome:
     """Makes `release` the live folder release: the staged files (if given) become it once Airflow imports every one
     of them and finds a DAG; a plain DAGs folder is adopted; the link is switched and Airflow serializes the release
     at once; the history is recorded and every release it does not name removed. Airflow runs in this process only.
 
-    Raises DeployError, with the live release unchanged, when Airflow refuses the release or cannot take it."""
+    Raises DeployError, with the live release unchanged, when Airflow refuses the release or cannot take it.
+    serialize=False (a Celery worker, which runs tasks from the files): the release is checked and switched only; the
+    scheduler host serializes it."""
     plan = folder_plan(releases, live, release, keep, rollback)
     if rollback and plan.target != release:
         raise DeployError(f"release {release} is not the one before the live one (history: {plan.history})")
@@ -504,7 +522,8 @@ def deploy_folder(
     before = Path(os.readlink(live)) if live.is_symlink() else None
     point(live, path)
     try:
-        outcome.parsed_at = airflow.serialize(lambda b: Path(str(b.path)) == live, f"reads {live}")
+        if serialize:
+            outcome.parsed_at = airflow.serialize(lambda b: Path(str(b.path)) == live, f"reads {live}")
     except BaseException:
         # Airflow could not take the release: what was live before stays live.
         if before is not None:

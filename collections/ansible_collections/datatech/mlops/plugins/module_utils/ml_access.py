@@ -88,6 +88,12 @@ def problems(users: Any, client_cidrs: Any, reserved: Sequence[str] = ()) -> lis
     repeated = sorted({str(name) for name in names if names.count(name) > 1})
     if repeated:
         found.append(f"mlops_ml_users names {', '.join(repeated)} more than once; each person once")
+    teams = {user.get("team") for user in _active([user for user in users if isinstance(user, Mapping)])}
+    for team in sorted(team for team in teams if isinstance(team, str) and team_role(team) in taken):
+        found.append(
+            f"mlops_ml_users team {team!r} would get the schema and role {team_role(team)!r}, which the platform "
+            "already has (a schema in mlops_dwh_schemas or a platform role): rename the team or that schema"
+        )
     found += _cidr_problems(client_cidrs)
     if not found and _active(users) and not client_cidrs:
         found.append(
@@ -109,8 +115,9 @@ def db_access(
 ) -> dict[str, list[dict[str, Any]]]:
     """The postgresql role's users, schemas, privileges and pg_hba entries for valid users (see problems()).
 
-    An absent user keeps their role and schema (nothing they wrote is lost) but can no longer log in. Without any
-    user nothing is made: the warehouse stays the DAGs' alone.
+    An absent user's role is made NOLOGIN, and their schema is left as it is (nothing they wrote is lost) and never
+    made. Their role entry would still make a NOLOGIN role for a name that never existed: telling the two apart needs
+    the server's roles, which a filter cannot see. Without any user nothing is made: the warehouse stays the DAGs'.
     """
     if not users:
         return {"users": [], "schemas": [], "privileges": [], "hba": []}
@@ -135,7 +142,7 @@ def db_access(
             roles.append({"name": name, "role_attr_flags": "NOLOGIN"})
     schemas = [{"name": schema, "owner": owner} for schema in read_schemas]
     schemas += [{"name": team_role(team), "owner": team_role(team)} for team in teams]
-    schemas += [{"name": user["name"], "owner": user["name"]} for user in users]
+    schemas += [{"name": user["name"], "owner": user["name"]} for user in active]
 
     def grant(**fields: Any) -> dict[str, Any]:
         return {"database": database, **fields}

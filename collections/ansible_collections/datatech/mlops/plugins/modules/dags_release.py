@@ -29,12 +29,6 @@ description:
   - A release that is already live with the history ending with it changes nothing and starts no Airflow. In check
     mode nothing is parsed or changed; the result says what would be.
 options:
-  delivery:
-    description: How releases reach Airflow - C(folder) release directories and a DAGs folder link, or C(git_bundle)
-      commits of a bare repository tracked by a GitDagBundle.
-    type: str
-    choices: [folder, git_bundle]
-    default: folder
   release:
     description: The release to make live - C(folder) its id (its directory's name), C(git_bundle) its full commit id
       (M(datatech.mlops.dags_release_info) resolves a tag or branch).
@@ -45,31 +39,10 @@ options:
       - C(folder) - directory on the host (inside O(releases_dir)) with the release's DAG files, owned by the Airflow
         user. It becomes the release, or is removed. Omitted - the release must be on the host already.
     type: path
-  rollback:
-    description: Return to the release before the live one, which the history then ends with.
-    type: bool
-    default: false
-  keep:
-    description: How many releases the history keeps (the live one and those before it); others are removed.
-    type: int
-    default: 5
-  releases_dir:
-    description: C(folder) - directory of the releases and their history.
-    type: path
-  live_dir:
-    description: C(folder) - Airflow's DAGs folder (its dags_folder), made a link to the live release.
-    type: path
   bundle_name:
     description: C(git_bundle) - name of the GitDagBundle in airflow.cfg's dag_bundle_config_list.
     type: str
     default: dags-git
-  bundle_repo:
-    description: C(git_bundle) - the bare repository the bundle's repo_url names.
-    type: path
-  bundle_ref:
-    description: C(git_bundle) - the branch the bundle tracks (its tracking_ref).
-    type: str
-    default: live
   airflow_home:
     description: AIRFLOW_HOME of the installation.
     type: path
@@ -78,11 +51,20 @@ options:
     description: Its airflow.cfg.
     type: path
     required: true
+  serialize:
+    description:
+      - C(folder) - serialize the release to the metadata database after the switch. C(false) on a Celery worker,
+        which runs tasks from the files while the scheduler host serializes them (workers serializing at once would
+        race each other).
+    type: bool
+    default: true
   label:
     description: How a refusal names what was checked, for example the DAG directory on the control node; default
       C(release <id>) or C(commit <id>).
     type: str
     default: ""
+extends_documentation_fragment:
+  - datatech.mlops.dags_release
 author:
   - datatech MLOps platform team (@datatech)
 """
@@ -170,6 +152,8 @@ from pathlib import Path
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.datatech.mlops.plugins.module_utils.airflow_process import host_imports_only, stdout_to_stderr
 from ansible_collections.datatech.mlops.plugins.module_utils.dags import (
+    RELEASE_ARGUMENT_SPEC,
+    RELEASE_REQUIRED_IF,
     Airflow,
     DeployError,
     Outcome,
@@ -209,6 +193,7 @@ def deploy(p: dict) -> Outcome:
             staging=Path(p["staging"]) if p["staging"] else None,
             label=p["label"],
             host=host,
+            serialize=p["serialize"],
         )
     return deploy_bundle(
         Airflow(),
@@ -226,24 +211,16 @@ def deploy(p: dict) -> Outcome:
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
-            "delivery": {"type": "str", "choices": ["folder", "git_bundle"], "default": "folder"},
+            **RELEASE_ARGUMENT_SPEC,
             "release": {"type": "str", "required": True},
             "staging": {"type": "path"},
-            "rollback": {"type": "bool", "default": False},
-            "keep": {"type": "int", "default": 5},
-            "releases_dir": {"type": "path"},
-            "live_dir": {"type": "path"},
             "bundle_name": {"type": "str", "default": "dags-git"},
-            "bundle_repo": {"type": "path"},
-            "bundle_ref": {"type": "str", "default": "live"},
             "airflow_home": {"type": "path", "required": True},
             "airflow_config": {"type": "path", "required": True},
             "label": {"type": "str", "default": ""},
+            "serialize": {"type": "bool", "default": True},
         },
-        required_if=[
-            ("delivery", "folder", ("releases_dir", "live_dir")),
-            ("delivery", "git_bundle", ("bundle_repo",)),
-        ],
+        required_if=RELEASE_REQUIRED_IF,
         supports_check_mode=True,
     )
     p = module.params

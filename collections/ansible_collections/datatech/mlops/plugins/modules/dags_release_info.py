@@ -17,12 +17,6 @@ description:
   - Runs as any user who can read the releases directory or the bare repository (git runs with C(--git-dir), so
     Git's check of the repository's owner does not apply).
 options:
-  delivery:
-    description: How releases reach Airflow - C(folder) release directories and a DAGs folder link, or C(git_bundle)
-      commits of a bare repository tracked by a GitDagBundle.
-    type: str
-    choices: [folder, git_bundle]
-    default: folder
   release:
     description:
       - The release to deploy. C(folder) - its id (the name of its directory under O(releases_dir)).
@@ -30,27 +24,8 @@ options:
       - Ignored with O(rollback=true).
     type: str
     default: ""
-  rollback:
-    description: Plan a return to the release live before the current one instead (it leaves the history).
-    type: bool
-    default: false
-  keep:
-    description: How many releases the history keeps (the live one and those before it).
-    type: int
-    default: 5
-  releases_dir:
-    description: C(folder) - directory of the releases and their history (C(history.json)).
-    type: path
-  live_dir:
-    description: C(folder) - Airflow's DAGs folder, a link to the live release.
-    type: path
-  bundle_repo:
-    description: C(git_bundle) - the bare repository, which holds the history (C(mlops-history.json)).
-    type: path
-  bundle_ref:
-    description: C(git_bundle) - the branch the bundle tracks.
-    type: str
-    default: live
+extends_documentation_fragment:
+  - datatech.mlops.dags_release
 author:
   - datatech MLOps platform team (@datatech)
 """
@@ -125,25 +100,22 @@ history_next:
 from pathlib import Path
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.datatech.mlops.plugins.module_utils.dags import DeployError, bundle_plan, folder_plan
+from ansible_collections.datatech.mlops.plugins.module_utils.dags import (
+    RELEASE_ARGUMENT_SPEC,
+    RELEASE_REQUIRED_IF,
+    DeployError,
+    bundle_plan,
+    folder_plan,
+)
 
 
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
-            "delivery": {"type": "str", "choices": ["folder", "git_bundle"], "default": "folder"},
+            **RELEASE_ARGUMENT_SPEC,
             "release": {"type": "str", "default": ""},
-            "rollback": {"type": "bool", "default": False},
-            "keep": {"type": "int", "default": 5},
-            "releases_dir": {"type": "path"},
-            "live_dir": {"type": "path"},
-            "bundle_repo": {"type": "path"},
-            "bundle_ref": {"type": "str", "default": "live"},
         },
-        required_if=[
-            ("delivery", "folder", ("releases_dir", "live_dir")),
-            ("delivery", "git_bundle", ("bundle_repo",)),
-        ],
+        required_if=RELEASE_REQUIRED_IF,
         supports_check_mode=True,
     )
     p = module.params

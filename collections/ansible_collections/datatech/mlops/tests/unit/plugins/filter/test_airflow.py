@@ -95,3 +95,20 @@ def test_private_dir_is_only_a_directory_its_owner_alone_may_enter(tmp_path):
     (tmp_path / "file").write_text("x")
     (tmp_path / "file").chmod(0o700)
     assert render("path | datatech.mlops.private_dir", path=str(tmp_path / "file")) is False
+
+
+def test_a_running_host_is_protected_from_new_values_of_what_it_uses_but_not_of_what_it_does_not_use_yet():
+    local = cfg("pw", "not-a-platform-key=")
+    missing = ["airflow_jwt_secret", "airflow_fernet_seed", "airflow_redis_password"]
+    in_use = {"airflow_jwt_secret": "jwt-48"}
+    expression = "missing | datatech.mlops.airflow_unrecovered_secrets(in_use, cfg)"
+    # A LocalExecutor host has no broker: the password of the broker it is being moved to may be made anew.
+    assert render(expression, missing=missing, in_use=in_use, cfg=local) == ["airflow_fernet_seed"]
+    # A Celery host whose broker password cannot be read back must not get a new one.
+    celery = local + "\n[celery]\nbroker_url = rediss://10.0.0.11:6379/0\n"
+    assert render(expression, missing=missing, in_use=in_use, cfg=celery) == [
+        "airflow_fernet_seed",
+        "airflow_redis_password",
+    ]
+    with pytest.raises(AnsibleError, match=r"airflow\.cfg cannot be read"):
+        render(expression, missing=missing, in_use=in_use, cfg="no section header")

@@ -225,6 +225,14 @@ def test_a_first_deploy_replaces_the_empty_dags_folder_with_a_link_to_the_checke
     assert (again.live, again.present, again.dags, again.activate) == ("r1", True, ["a", "b"], False)
 
 
+def test_a_celery_worker_checks_and_switches_the_release_but_leaves_serializing_to_the_scheduler_host(host) -> None:
+    staging = stage(host, "r1", {"a.py": GOOD.format("a")})
+    done = deploy_folder(host.airflow, host.releases, host.live, "r1", 5, staging=staging, serialize=False)
+    assert done.activated and done.dags == ["a"] and done.parsed_at == "" and history(host) == ["r1"]
+    assert os.readlink(host.live) == str(host.releases / "r1")
+    assert host.airflow.parsed == [host.releases / "r1"] and host.airflow.serialized == []
+
+
 def test_a_deploy_of_what_is_live_starts_no_airflow_and_changes_nothing(host) -> None:
     ship(host, "r1", {"a.py": GOOD.format("a")})
     host.airflow.parsed.clear()

@@ -61,6 +61,19 @@ def test_bad_input_is_named_with_what_to_do(users, cidrs, words):
     assert any(words in problem for problem in found), found
 
 
+def test_a_team_whose_schema_the_platform_has_is_refused_once():
+    # As preflight passes them: the platform's roles, then mlops_dwh_schemas.
+    reserved = ["airflow", "dwh", "dwh_read", "ml", "team_vision"]
+    found = problems([ANNA, BORIS, {"name": "carl", "team": "nlp"}], CIDRS, reserved)
+    assert found == [
+        "mlops_ml_users team 'vision' would get the schema and role 'team_vision', which the platform already has (a "
+        "schema in mlops_dwh_schemas or a platform role): rename the team or that schema"
+    ]
+    assert problems([ANNA, BORIS], CIDRS, ["airflow", "dwh", "dwh_read", "ml"]) == []
+    # A retired member makes no team schema, so nothing collides.
+    assert problems([{**ANNA, "state": "absent"}], CIDRS, reserved) == []
+
+
 def test_an_absent_user_needs_no_network():
     assert problems([{**ANNA, "state": "absent"}], []) == []
 
@@ -107,8 +120,13 @@ def test_only_active_people_may_connect_over_tls_from_the_listed_networks():
     ]
     boris = next(role for role in made["users"] if role["name"] == "boris")
     assert boris == {"name": "boris", "role_attr_flags": "NOLOGIN"}
-    # Their schema stays: nothing they wrote is lost.
-    assert {"name": "boris", "owner": "boris"} in made["schemas"]
+
+
+def test_a_retired_account_gets_no_schema_made_and_none_dropped():
+    made = access([ANNA, {**BORIS, "state": "absent"}])
+    # The role never drops a schema it is not given: an existing one stays with what they wrote, none is made.
+    assert [schema["name"] for schema in made["schemas"]] == ["ml", "team_vision", "anna"]
+    assert not any("boris" in str(grant) for grant in made["privileges"])
 
 
 def test_no_people_means_nothing_is_made():
