@@ -57,7 +57,8 @@ def test_the_lookup_makes_each_secret_once_with_the_tables_length_and_derivation
         "    - ansible.builtin.copy:\n"
         f"        dest: {tmp_path}/out.json\n"
         f"        content: \"{{{{ {{'values': query('platform_secret', *{names}, dir='{secrets_dir}'),"
-        " 'kept': query('platform_secret', kept_on=['airflow'], accounts=['deployer', 'ann'])} | to_json }}\"\n"
+        " 'kept': query('platform_secret', kept_on=['airflow'], accounts=['deployer', 'ann']),"
+        " 'celery': query('platform_secret', kept_on=['airflow'], features=['celery'])} | to_json }}\"\n"
     )
     # The builtin strategy: Mitogen's local connection would look for another interpreter.
     env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_STRATEGY": "linear"}
@@ -86,8 +87,9 @@ def test_the_lookup_makes_each_secret_once_with_the_tables_length_and_derivation
         "airflow_jwt_secret",
         "airflow_api_secret_key",
         "airflow_fernet_seed",
-        "airflow_redis_password",
     ]
+    # The broker's password exists only on a CeleryExecutor platform, so only there is it read back.
+    assert "airflow_redis_password" in out["celery"]
 
 
 def test_what_the_table_says_the_airflow_host_keeps_is_what_is_read_back_from_it() -> None:
@@ -116,3 +118,8 @@ def test_rotation_names_the_files_of_the_table() -> None:
     assert "pgbackrest_repo_cipher_pass" not in rotatable.values()
     for file in rotatable.values():
         secret_table.find(file)
+
+
+def test_a_secret_tied_to_an_unknown_feature_is_refused() -> None:
+    with pytest.raises(ValueError, match="only_with='kafka' is not one of celery"):
+        secret_table.Secret("x", 8, "airflow", "x", "x", only_with="kafka")

@@ -43,6 +43,11 @@ options:
     type: list
     elements: str
     default: []
+  features:
+    description: The platform's features (e.g. celery); a secret the table ties to a feature is listed only with it.
+    type: list
+    elements: str
+    default: []
 """
 
 
@@ -52,7 +57,7 @@ class LookupModule(LookupBase):
     def run(self, terms: list[str], variables: dict[str, Any] | None = None, **kwargs: Any) -> list[str]:
         self.set_options(var_options=variables, direct=kwargs)
         if not terms:
-            return self._names(self.get_option("kept_on"), self.get_option("accounts"))
+            return self._names(self.get_option("kept_on"), self.get_option("accounts"), self.get_option("features"))
         directory = self.get_option("dir")
         if not directory:
             raise AnsibleLookupError("platform_secret: dir= (the inventory's .secrets/) is required with names")
@@ -68,10 +73,10 @@ class LookupModule(LookupBase):
         return values
 
     @staticmethod
-    def _names(kept_on: list[str], accounts: list[str]) -> list[str]:
+    def _names(kept_on: list[str], accounts: list[str], features: list[str]) -> list[str]:
         names = []
         for secret in secret_table.SECRETS:
-            if secret.kept_on in kept_on:
+            if secret.kept_on in kept_on and (not secret.only_with or secret.only_with in features):
                 per_account = "{name}" in secret.name
                 names += [secret.name.replace("{name}", a) for a in accounts] if per_account else [secret.name]
         return names

@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from mlopsctl.checkout import ROLES
-from mlopsctl.secret_table import SECRETS
+from mlopsctl.secret_table import FEATURES, SECRETS
 
 
 def _type_of(option: dict[str, Any]) -> str:
@@ -357,7 +357,8 @@ def secrets_page() -> str:
         rotate = ", ".join(f"`{name}`" for name in names)
         lines.append(
             f"| `{secret.name}` | {_md_cell(secret.what)} | {secret.length} | {variable} | "
-            f"{_KEPT_ON[secret.kept_on]} | {rotate or 'never'} |"
+            f"{_KEPT_ON[secret.kept_on]}{f' ({FEATURES[secret.only_with]})' if secret.only_with else ''} | "
+            f"{rotate or 'never'} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -17,7 +17,7 @@ import yaml
 
 from mlopsctl.errors import CommandError, ConfigError
 from mlopsctl.files import read_text_file
-from mlopsctl.inventory import ssh_common_args, write_if_changed
+from mlopsctl.inventory import ssh_common_args, with_play_groups, write_if_changed
 from mlopsctl.progress import say, step
 
 CLOUDS = ("selectel", "immers", "selectel-k8s")
@@ -233,7 +233,7 @@ def inventory_from_outputs(outputs: dict[str, Any], source: str = "terraform out
     if network is not None:
         # The CeleryExecutor's broker and workers must be on it (group_vars/all.yml's mlops_private_network).
         platform_vars["mlops_private_network"] = str(network)
-    return {"all": {"vars": platform_vars, "children": dict(sorted(groups.items()))}}
+    return {"all": {"vars": platform_vars, "children": with_play_groups(groups)}}
 
 
 def _private_network(

@@ -18,6 +18,13 @@ SSH_KEY = f"{SSH_DIR}/id_ed25519"
 KNOWN_HOSTS = f"{SSH_DIR}/known_hosts"
 # The pipeline's key: it logs in as the deploy account only (group_vars' mlops_deploy_ssh_user), never as root.
 DEPLOY_SSH_KEY = ".secrets/deploy-ssh/id_ed25519"
+# Every group a play of site.yml targets: written even when empty, so Ansible never warns of an unmatched pattern.
+PLAY_GROUPS = ("airflow", "airflow_workers", "backup", "db")
+
+
+def with_play_groups(groups: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The inventory's groups sorted by name, with an empty entry for each play group no host is in."""
+    return dict(sorted(({g: {"hosts": {}} for g in PLAY_GROUPS} | groups).items()))
 
 
 def build_inventory(
@@ -46,7 +53,7 @@ def build_inventory(
                 # Host keys were read from each host when it was booted: no trust on first use.
                 "ansible_ssh_common_args": ssh_common_args(KNOWN_HOSTS, "-o IdentitiesOnly=yes"),
             },
-            "children": dict(sorted(groups.items())),
+            "children": with_play_groups(groups),
         }
     }
 

@@ -20,6 +20,9 @@ ALPHABET = string.ascii_letters + string.digits
 # Secrets (never read back: it must be given), or nowhere (a first password its owner may change).
 KeptOn = Literal["airflow", "backup", "cluster", "nowhere"]
 
+# Platform features a secret can be tied to (the lookup's features=), and what each is.
+FEATURES = {"celery": "CeleryExecutor platforms only"}
+
 
 @dataclass(frozen=True)
 class Secret:
@@ -36,6 +39,12 @@ class Secret:
     rotate_as: str = ""
     # For a per-account secret: the accounts `mlopsctl secrets rotate` may replace (as the name of the file).
     rotate_accounts: tuple[str, ...] = ()
+    # The FEATURES entry the secret exists only with; empty: every platform has it.
+    only_with: str = ""
+
+    def __post_init__(self) -> None:
+        if self.only_with and self.only_with not in FEATURES:
+            raise ValueError(f"{self.name}: only_with={self.only_with!r} is not one of {', '.join(FEATURES)}")
 
     def matches(self, file: str) -> bool:
         """Whether `file` is this secret (for a per-account secret: with any account's name in it)."""
@@ -110,13 +119,13 @@ SECRETS: tuple[Secret, ...] = (
         derive="fernet",
         rotate_as="airflow_fernet_key",
     ),
-    # Only a CeleryExecutor platform makes it (playbooks/preflight.yml reads it back only there).
     Secret(
         "airflow_redis_password",
         32,
         "airflow",
         "mlops_airflow_redis_password",
         "the password the CeleryExecutor's Redis broker requires",
+        only_with="celery",
     ),
     Secret(
         "postgresql_ml_{name}_password",
