@@ -187,3 +187,64 @@ def test_a_restore_that_fails_puts_the_live_data_directory_back(pitr) -> None:
     assert "The previous data directory is back in place and PostgreSQL runs from it" in output
     assert state(engine) == expected
     assert on_db(engine, "ls", f"/var/lib/postgresql/{PG_MAJOR}").stdout.split() == before
+
+
+def on_bak(engine: Engine, *argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(engine.cmd("exec", BAK, *argv), capture_output=True, text=True)
+
+
+def live_counts(engine: Engine) -> dict[str, int]:
+    """Every permanent table of dwh and its exact row count, read here independently of the drill's query."""
+    tables = sql(
+        engine,
+        "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables"
+        " WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1",
+    ).split()
+    return {t: int(sql(engine, f"SELECT count(*) FROM {t}")) for t in tables}
+
+
+def test_the_restore_drill_restores_the_latest_backup_on_the_backup_host_with_exactly_the_live_rows(
+    pitr, capsys
+) -> None:
+    engine, inventory = pitr
+    # A second schema, and rows written after the last backup: the drill replays the archived WAL, not just a backup.
+    sql(engine, "CREATE SCHEMA drill; CREATE TABLE drill.runs AS SELECT g AS id FROM generate_series(1, 321) g")
+    write_rows(engine, 7001, 7100)
+    live = live_counts(engine)
+    start = time.monotonic()
+    done = mlopsctl("db", "verify", "--inventory", str(inventory))
+    drill_s = time.monotonic() - start
+    output = " ".join((done.stdout + done.stderr).split())
+    assert done.returncode == 0, output[-3000:]
+    reported = re.search(r"Restore drill passed: .*? (\d+) table\(s\) of dwh with (\d+) row\(s\)", output)
+    assert reported, output[-3000:]
+    with capsys.disabled():
+        print(
+            f"\nrestore drill: {reported[1]} tables, {reported[2]} rows (live: {len(live)}, {sum(live.values())}) "
+            f"in {drill_s:.1f}s"
+        )
+    assert (int(reported[1]), int(reported[2])) == (len(live), sum(live.values())) and live["drill.runs"] == 321
+    # Nothing is left behind on the backup host, and the live tables take writes again (the drill's locks are gone).
+    assert on_bak(engine, "ls", "-A", "/var/lib/pgbackrest-verify").stdout.split() == []
+    assert on_bak(engine, "pgrep", "-u", "pgbackrest", "-x", "postgres").returncode != 0
+    assert on_bak(engine, "pg_lsclusters", "--no-header").stdout.strip() == ""
+    write_rows(engine, 7101, 7110)
+
+
+def test_the_restore_drill_fails_on_a_damaged_repository_and_says_so(pitr) -> None:
+    engine, inventory = pitr
+    found = on_bak(
+        engine, "find", "/var/lib/pgbackrest/backup/main", "-path", "*/pg_data/base/*", "-type", "f", "-size", "+4k"
+    )
+    damaged = found.stdout.split()[-1]
+    assert on_bak(engine, "cp", "-p", damaged, "/root/undamaged").returncode == 0
+    try:
+        flip = f"printf 'damage' | dd of={damaged} bs=1 seek=64 conv=notrunc status=none"
+        assert on_bak(engine, "sh", "-c", flip).returncode == 0
+        done = mlopsctl("db", "verify", "--inventory", str(inventory))
+        output = " ".join((done.stdout + done.stderr).split())
+        assert done.returncode != 0
+        assert "pgbackrest verify found the repository on pitrbak01 damaged" in output, output[-3000:]
+        assert "Traceback" not in output
+    finally:
+        assert on_bak(engine, "cp", "-p", "/root/undamaged", damaged).returncode == 0

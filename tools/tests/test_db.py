@@ -68,6 +68,12 @@ def test_backup_defaults_to_full_and_takes_a_type() -> None:
     assert plan("backup", backup_type="incr").extra_vars == {"pgbackrest_backup_type": "incr"}
 
 
+def test_verify_names_its_restore_point_by_the_time_it_was_asked() -> None:
+    run = plan("verify", now=NOW)
+    assert run.playbook == "playbooks/db-verify.yml"
+    assert run.extra_vars == {"pgbackrest_verify_stamp": f"{NOW:%Y%m%dT%H%M%SZ}"}
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
@@ -78,6 +84,9 @@ def test_backup_defaults_to_full_and_takes_a_type() -> None:
         ({"action": "backup", "to": "2026-11-23"}, "belong to `mlopsctl db restore`"),
         ({"action": "backup", "backup_type": "weekly"}, "is not one of full, diff, incr"),
         ({"action": "vacuum"}, "unknown action"),
+        ({"action": "verify", "latest": True}, "db verify takes no options"),
+        ({"action": "verify", "backup_type": "full"}, "db verify takes no options"),
+        ({"action": "verify", "to": "2026-11-23"}, "db verify takes no options"),
     ],
 )
 def test_wrong_combinations_are_refused(kwargs: dict, message: str) -> None:

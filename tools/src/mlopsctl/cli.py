@@ -162,7 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     acc.set_defaults(func=commands.access.run)
 
-    dbc = sub.add_parser("db", help="PostgreSQL backup now, or point-in-time restore (pgBackRest, the backup host)")
+    dbc = sub.add_parser(
+        "db", help="PostgreSQL backup now, point-in-time restore, or the restore drill (pgBackRest, the backup host)"
+    )
     dbc.add_argument("action", choices=db.ACTIONS)
     dbc.add_argument("--inventory", type=Path, help="inventory (default: the local hosts)")
     dbc.add_argument("--type", choices=db.BACKUP_TYPES, help="backup: full (default), diff or incr")

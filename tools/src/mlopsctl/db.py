@@ -1,5 +1,5 @@
-"""`mlopsctl db backup|restore`: pgBackRest through playbooks/db-backup.yml and db-restore.yml, with every argument
-checked before anything runs on the hosts."""
+"""`mlopsctl db backup|restore|verify`: pgBackRest through playbooks/db-backup.yml, db-restore.yml and db-verify.yml
+(the restore drill), with every argument checked before anything runs on the hosts."""
 
 from __future__ import annotations
 
@@ -9,9 +9,13 @@ from datetime import UTC, datetime
 
 from mlopsctl.errors import ConfigError
 
-ACTIONS = ("backup", "restore")
+ACTIONS = ("backup", "restore", "verify")
 BACKUP_TYPES = ("full", "diff", "incr")
-PLAYBOOKS = {"backup": "playbooks/db-backup.yml", "restore": "playbooks/db-restore.yml"}
+PLAYBOOKS = {
+    "backup": "playbooks/db-backup.yml",
+    "restore": "playbooks/db-restore.yml",
+    "verify": "playbooks/db-verify.yml",
+}
 TIME_EXAMPLE = "2026-01-31 13:45:00+01:00"
 
 
@@ -69,11 +73,17 @@ def plan(
         if kind not in BACKUP_TYPES:
             raise ConfigError(f"db backup: --type {kind!r} is not one of {', '.join(BACKUP_TYPES)}")
         return DbRun(PLAYBOOKS[action], {"pgbackrest_backup_type": kind}, f"{kind} backup of the database host")
+    now = now or datetime.now(UTC)
+    if action == "verify":
+        if backup_type is not None or to is not None or latest or remove_old:
+            raise ConfigError("db verify takes no options: it restores the latest backup to a restore point it makes")
+        # Both hosts and the report name the drill's restore point and scratch directory by this stamp.
+        extra = {"pgbackrest_verify_stamp": f"{now:%Y%m%dT%H%M%SZ}"}
+        return DbRun(PLAYBOOKS[action], extra, "restore drill of the latest backup on the backup host")
     if backup_type is not None:
         raise ConfigError("db restore: --type belongs to `mlopsctl db backup`")
     if (to is None) == (not latest):
         raise ConfigError("db restore: say what to restore to, either --to TIMESTAMP or --latest (not both)")
-    now = now or datetime.now(UTC)
     target = "latest" if latest else parse_target(to or "", now)
     extra: dict[str, object] = {
         "pgbackrest_restore_target": target,

@@ -1,4 +1,5 @@
-"""`mlopsctl db backup|restore`: a pgBackRest backup now, or a point-in-time restore of the db host."""
+"""`mlopsctl db backup|restore|verify`: a pgBackRest backup now, a point-in-time restore of the db host, or the restore
+drill on the backup host."""
 
 from __future__ import annotations
 
