@@ -84,3 +84,37 @@ def test_the_executor_check_comes_before_any_task_that_changes_a_host() -> None:
     text = PREFLIGHT.read_text()
     assert "airflow_celery_problems" in text
     assert not any(word in text for word in ("ansible.builtin.template", "ansible.builtin.copy", "ansible.builtin.apt"))
+
+
+def test_git_bundle_delivery_with_celery_workers_is_refused_by_the_platform_preflight(tmp_path: Path) -> None:
+    inventory = tmp_path / "hosts.yml"
+    local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+    inventory.write_text(
+        json.dumps(
+            {
+                "all": {
+                    "vars": local,
+                    "children": {
+                        "airflow": {"hosts": {"air01": {"mlops_private_ip": "10.0.0.11"}}},
+                        "airflow_workers": {"hosts": {"wrk01": {"mlops_private_ip": "10.0.0.20"}}},
+                    },
+                }
+            }
+        )
+    )
+    env = {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+        "ANSIBLE_STRATEGY": "linear",
+        "ANSIBLE_NOCOLOR": "1",
+    }
+    command = [str(BIN / "ansible-playbook"), "-i", str(inventory), "-e", "dags_delivery=git_bundle"]
+    result = subprocess.run(
+        [*command, str(ROOT / "playbooks/preflight.yml")], env=env, capture_output=True, text=True, cwd=tmp_path
+    )
+    out = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode != 0, out[-2000:]
+    assert "the inventory has Celery workers (wrk01) that could not read it: use dags_delivery folder" in out, out[
+        -2000:
+    ]
+    assert "changed=0" in out
