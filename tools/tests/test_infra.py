@@ -22,6 +22,7 @@ from mlopsctl.errors import ConfigError
 from mlopsctl.infra import cloud_dir, inventory_from_outputs, terraform_commands, write_cloud_inventory
 
 FIXTURES = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def outputs(cloud: str) -> dict:
@@ -492,6 +493,22 @@ def test_workers_are_in_airflow_workers_and_reached_through_db01(cloud: str, tmp
         assert "airflow_base_url" not in workers[name] and "postgresql_pg_strom" not in workers[name]
         key = doc["hosts"]["value"][name]["ssh_host_key"]
         assert f"{address} {key}\n" in (path.parent / "known_hosts").read_text()
+    # The network reaches the hosts when site.yml runs: no group_vars file of the platform outranks it (an inventory's
+    # `all` vars lose to every group_vars/all.yml, so the platform's may not set it).
+    merged = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "ansible-inventory"),
+            "-i",
+            str(path),
+            "--playbook-dir",
+            str(ROOT),
+            "--host",
+            "wrk01",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert json.loads(merged.stdout)["mlops_private_network"] == "10.213.7.0/24", merged.stderr
     listed = json.loads(
         subprocess.run(
             [str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(path), "--list"],

@@ -13,7 +13,10 @@ def endpoints(cfg) -> dict[str, tuple[str, int]]:
 
 def test_inventory_groups_hosts_and_carries_ssh_endpoints_and_private_addresses(tmp_path: Path) -> None:
     cfg = parse_local({}, tmp_path)
-    inventory = build_inventory(list(cfg.hosts), endpoints(cfg))
+    inventory = build_inventory(list(cfg.hosts), endpoints(cfg), network=cfg.subnet)
+    # Celery workers must be on the hosts' subnet (the airflow role's preflight checks them against it).
+    assert inventory["all"]["vars"]["mlops_private_network"] == "10.213.7.0/24"
+    assert "mlops_private_network" not in build_inventory(list(cfg.hosts), endpoints(cfg))["all"]["vars"]
     children = inventory["all"]["children"]
     # The demo has no Celery workers: their group is there, empty, so the workers' play matches a known group.
     assert set(children) == {"db", "airflow", "clients", "backup", "airflow_workers"}

@@ -28,11 +28,16 @@ def with_play_groups(groups: dict[str, dict[str, Any]]) -> dict[str, dict[str, A
 
 
 def build_inventory(
-    hosts: list[HostSpec], endpoints: dict[str, tuple[str, int]], gateway: str = "", deploy_key: str = ""
+    hosts: list[HostSpec],
+    endpoints: dict[str, tuple[str, int]],
+    gateway: str = "",
+    deploy_key: str = "",
+    network: str = "",
 ) -> dict[str, Any]:
     """Groups from each host's groups; every host carries its SSH endpoint and its private address (pg_hba). The
     db hosts admit ML staff from the hosts' gateway: this machine stands for their office network. The Airflow hosts
-    let `deploy_key` (a public key) in as the deploy account."""
+    let `deploy_key` (a public key) in as the deploy account. `network` is the hosts' subnet (Celery workers must be
+    on it)."""
     groups: dict[str, dict[str, Any]] = {}
     for spec in hosts:
         address, port = endpoints[spec.name]
@@ -52,6 +57,7 @@ def build_inventory(
                 "ansible_ssh_private_key_file": f"{{{{ inventory_dir }}}}/{SSH_KEY}",
                 # Host keys were read from each host when it was booted: no trust on first use.
                 "ansible_ssh_common_args": ssh_common_args(KNOWN_HOSTS, "-o IdentitiesOnly=yes"),
+                **({"mlops_private_network": network} if network else {}),
             },
             "children": with_play_groups(groups),
         }

@@ -273,7 +273,8 @@ def hosts_up(engine: Engine, cfg: LocalConfig, inventory_path: Path, log_dir: Pa
             report.add(f"known hosts {known_hosts} written")
         for spec in cfg.hosts:
             check_ssh(key, known_hosts, spec.name, *endpoints[spec.name])
-    if write_inventory(inventory_path, build_inventory(list(cfg.hosts), endpoints, cfg.gateway, deploy_key)):
+    inventory = build_inventory(list(cfg.hosts), endpoints, cfg.gateway, deploy_key, cfg.subnet)
+    if write_inventory(inventory_path, inventory):
         report.add(f"inventory {inventory_path} written")
     return report
 
