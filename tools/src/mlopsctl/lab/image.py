@@ -11,7 +11,7 @@ from pathlib import Path
 
 from mlopsctl.errors import CommandError
 from mlopsctl.lab.config import LocalConfig
-from mlopsctl.lab.engine import Engine
+from mlopsctl.lab.engine import Engine, EngineError, detect_engine
 from mlopsctl.progress import run, run_long, say, step
 
 # What every test host needs before Ansible can manage it (python3-apt saves each host installing it); Ansible
@@ -60,10 +60,26 @@ def image_exists(engine: Engine, tag: str) -> bool:
     return run(engine.cmd("image", "inspect", tag), check=False).returncode == 0
 
 
+def copied_from_other_engine(engine: Engine, tag: str) -> bool:
+    """Whether the other engine (podman or Docker) had the image and handed it over: a save and a load take seconds,
+    a debootstrap minutes. The tag holds the package list and overlay, so the same tag is the same image."""
+    try:
+        other = detect_engine("docker" if engine.name == "podman" else "podman")
+    except EngineError:
+        return False
+    if not image_exists(other, tag):
+        return False
+    with step(f"Copying base image {tag} from {other.name} to {engine.name}"):
+        save = subprocess.Popen(other.cmd("save", tag), stdout=subprocess.PIPE)
+        loaded = subprocess.run(engine.cmd("load"), stdin=save.stdout, capture_output=True, text=True)
+        save.wait()
+    return loaded.returncode == 0 and save.returncode == 0 and image_exists(engine, tag)
+
+
 def ensure_image(engine: Engine, cfg: LocalConfig, log_dir: Path) -> str:
-    """Return the base image tag, building it first when it is not cached yet."""
+    """Return the base image tag, building it first when it is not cached yet (or copying it from the other engine)."""
     tag = image_tag(cfg.distribution)
-    if image_exists(engine, tag):
+    if image_exists(engine, tag) or copied_from_other_engine(engine, tag):
         return tag
     if shutil.which("debootstrap") is None:
         raise CommandError("debootstrap is not installed: run `apt-get install -y debootstrap` (or `make prereqs`)")
