@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import pwd
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from airflow.sdk import dag, task
 
@@ -17,7 +17,15 @@ SECRET_FILES = [
 ]
 
 
-@dag(schedule=None, start_date=datetime(2026, 1, 1), catchup=False, tags=["probe"])
+# One retry, as a production DAG has: what the probe checks (who runs it, what it can open) holds on any try, and the
+# verify prints every try's log when the run still fails.
+@dag(
+    schedule=None,
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    tags=["probe"],
+    default_args={"retries": 1, "retry_delay": timedelta(seconds=5)},
+)
 def mlops_probe():
     @task
     def probe() -> dict:
