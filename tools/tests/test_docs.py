@@ -266,11 +266,15 @@ def test_the_home_pages_say_what_group_vars_and_the_roles_set() -> None:
     executor = group_vars.get("airflow_executor", airflow_defaults["airflow_executor"])
     # group_vars/airflow.yml takes it from group_vars/all.yml's mlops_airflow_executor.
     executor = group_vars.get(executor.strip("{} "), executor)
+    # mlops_airflow_executor follows the inventory: Celery once airflow_workers has a host, LocalExecutor otherwise.
+    follows = "{{ 'CeleryExecutor' if groups['airflow_workers'] | default([]) | length > 0 else 'LocalExecutor' }}"
+    workers = " ".join(executor.split()) == follows
+    executor = "LocalExecutor" if workers else executor
     manager = {"fab": "FAB auth manager", "simple": "simple auth manager"}[group_vars["airflow_auth_manager"]]
     weekly_full = re.fullmatch(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \S+ \S+", backup_defaults["pgbackrest_full_schedule"])
     daily_diff = backup_defaults["pgbackrest_diff_schedule"].startswith(("Mon..Sat ", "*-*-* "))
     version = [f"Airflow {group_vars['airflow_version']}"]
-    tasks = [executor, group_vars["airflow_task_user"]]
+    tasks = [executor, group_vars["airflow_task_user"]] + (["`airflow_workers`"] if workers else [])
     https, tls = group_vars["airflow_https"], group_vars["postgresql_ssl"]
     expected = {
         "index.md": [
