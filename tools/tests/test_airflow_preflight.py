@@ -114,7 +114,7 @@ def test_git_bundle_delivery_with_celery_workers_is_refused_by_the_platform_pref
     )
     out = " ".join((result.stdout + result.stderr).split())
     assert result.returncode != 0, out[-2000:]
-    assert "the inventory has Celery workers (wrk01) that could not read it: use dags_delivery folder" in out, out[
-        -2000:
-    ]
+    assert (
+        "the inventory has Celery workers (wrk01) that could not read it: use dags_delivery folder with workers" in out
+    ), out[-2000:]
     assert "changed=0" in out
