@@ -233,11 +233,12 @@ def test_the_restore_drill_restores_the_latest_backup_on_the_backup_host_with_ex
 
 def test_the_restore_drill_fails_on_a_damaged_repository_and_says_so(pitr) -> None:
     engine, inventory = pitr
-    # A file of a backup (in pg_data/ or a bundle), not the manifest the drill would refuse for another reason.
-    found = on_bak(
-        engine, "find", "/var/lib/pgbackrest/backup/main", "-mindepth", "2", "-type", "f", "-size", "+4k",
-        "!", "-name", "backup.manifest*",
-    )  # fmt: skip
+    # The largest data file of a backup (in pg_data/ or a bundle): what verify checks against the manifest.
+    largest = (
+        "find /var/lib/pgbackrest/backup/main -type f \\( -path '*/pg_data/*' -o -path '*/bundle/*' \\)"
+        " -printf '%s %p\\n' | sort -n | tail -n 1"
+    )
+    found = on_bak(engine, "sh", "-c", largest)
     assert found.stdout.split(), found.stdout + found.stderr
     damaged = found.stdout.split()[-1]
     assert on_bak(engine, "cp", "-p", damaged, "/root/undamaged").returncode == 0
