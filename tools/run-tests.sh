@@ -65,7 +65,7 @@ hosts() {
 
 # site.yml on fresh local hosts, the example DAG run, delivery failure and rollback, the GitLab jobs, backup and PITR.
 platform() {
-  pytest -q -ra -m platform "${@:-tools/tests}"
+  pytest -q -ra --durations=12 -m platform "${@:-tools/tests}"
 }
 
 platform_files() {

@@ -8,6 +8,7 @@ import json
 import re
 import subprocess
 import time
+from typing import Any
 
 import pytest
 from conftest import PG_MAJOR, hosts_config
@@ -224,11 +225,33 @@ def test_the_restore_drill_restores_the_latest_backup_on_the_backup_host_with_ex
             f"in {drill_s:.1f}s"
         )
     assert (int(reported[1]), int(reported[2])) == (len(live), sum(live.values())) and live["drill.runs"] == 321
-    # Nothing is left behind on the backup host, and the live tables take writes again (the drill's locks are gone).
-    assert on_bak(engine, "ls", "-A", "/var/lib/pgbackrest-verify").stdout.split() == []
+    # Nothing but its lock and last result is left on the backup host; the result names the restore point.
+    assert sorted(on_bak(engine, "ls", "-A", "/var/lib/pgbackrest-verify").stdout.split()) == [
+        ".drill.lock",
+        "last.json",
+    ]
+    last = drill_result(engine)
+    assert last["ok"] and last["target"].startswith("mlops-verify-") and last["tables"] == live, last
+    # The weekly timer's drill, started now: the repository checked, the latest backup to the end of the archive.
+    assert on_bak(engine, "systemctl", "is-enabled", "pgbackrest-drill.timer").stdout.strip() == "enabled"
+    timer_run = on_bak(engine, "systemctl", "start", "pgbackrest-drill.service")
+    assert timer_run.returncode == 0, timer_run.stderr + journal(engine)
+    last = drill_result(engine)
+    assert last["ok"] and last["target"] == "latest" and last["tables"] == live, last
+    with capsys.disabled():
+        print(f"restore drill by its timer: {len(last['tables'])} tables, {last['rows']} rows in {last['seconds']}s")
+    # No copy runs, no cluster is left, and the live tables take writes again (the drill's locks are gone).
     assert on_bak(engine, "pgrep", "-u", "pgbackrest", "-x", "postgres").returncode != 0
     assert on_bak(engine, "pg_lsclusters", "--no-header").stdout.strip() == ""
     write_rows(engine, 7101, 7110)
+
+
+def drill_result(engine: Engine) -> dict[str, Any]:
+    return json.loads(on_bak(engine, "cat", "/var/lib/pgbackrest-verify/last.json").stdout)
+
+
+def journal(engine: Engine) -> str:
+    return on_bak(engine, "journalctl", "-u", "pgbackrest-drill.service", "-n", "30", "--no-pager").stdout
 
 
 def test_the_restore_drill_fails_on_a_damaged_repository_and_says_so(pitr) -> None:
@@ -250,5 +273,13 @@ def test_the_restore_drill_fails_on_a_damaged_repository_and_says_so(pitr) -> No
         assert done.returncode != 0
         assert "pgbackrest verify found the repository on pitrbak01 damaged" in output, output[-3000:]
         assert "Traceback" not in output
+        # The timer's drill refuses it too, and its last result (what the monitoring reads) says why.
+        assert on_bak(engine, "systemctl", "start", "pgbackrest-drill.service").returncode != 0
+        last = drill_result(engine)
+        assert not last["ok"] and "pgbackrest verify found the repository damaged" in last["error"], last
+        assert sorted(on_bak(engine, "ls", "-A", "/var/lib/pgbackrest-verify").stdout.split()) == [
+            ".drill.lock",
+            "last.json",
+        ]
     finally:
         assert on_bak(engine, "cp", "-p", "/root/undamaged", damaged).returncode == 0

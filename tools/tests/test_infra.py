@@ -41,6 +41,9 @@ def test_inventory_has_the_local_shape_with_public_addresses(cloud: str) -> None
     assert db01["ansible_host"].startswith(("198.51.100.", "203.0.113."))
     assert db01["postgresql_pg_strom"] is True  # a GPU flavor makes pg_strom required, not best effort
     assert "postgresql_pg_strom" not in children["airflow"]["hosts"]["air01"]
+    # Every GPU flavor is watched for a GPU the VM does not show; CPU hosts are not.
+    assert db01["monitoring_gpu_required"] is True
+    assert "monitoring_gpu_required" not in children["airflow"]["hosts"]["air01"]
     assert inventory["all"]["vars"]["ansible_user"] == "mlops"
     # The UI's address: nginx redirects plain HTTP to it and the certificate names its host.
     assert children["airflow"]["hosts"]["air01"]["airflow_base_url"].startswith("https://")

@@ -212,6 +212,9 @@ def inventory_from_outputs(outputs: dict[str, Any], source: str = "terraform out
         if "airflow" in host_groups:
             # Users reach the UI at this address: nginx redirects to it and its certificate names it.
             entry["airflow_base_url"] = _https_url(_value(outputs, "airflow_url", source), source)
+        if host["gpu"]:
+            # The cloud promised a GPU: a VM that does not show it fires GpuNotVisible, even when its bus has none.
+            entry["monitoring_gpu_required"] = True
         if host["gpu"] and "db" in host_groups:
             # The cloud promised a GPU: pg_strom is required there, so a missing driver fails instead of falling back.
             entry["postgresql_pg_strom"] = True

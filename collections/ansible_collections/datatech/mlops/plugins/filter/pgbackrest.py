@@ -5,17 +5,19 @@ DOCUMENTATION for each filter is in the role's README (filters of a role, not a 
 
 from __future__ import annotations
 
-import re
+from collections.abc import Mapping
 from typing import Any
 
-# The restore point's suffix becomes part of a name PostgreSQL stores and a directory: letters, digits, T and Z.
-STAMP = re.compile(r"[0-9]{8}T[0-9]{6}Z")
+from ansible_collections.datatech.mlops.plugins.module_utils.restore_drill import STAMP
 
 
 def _counts(rows: Any, side: str) -> dict[str, int]:
-    """{schema.table: rows} from postgresql_query's rows ({'table': ..., 'rows': ...} each; {} when there are none)."""
-    if rows == {}:
-        return {}
+    """{schema.table: rows} from postgresql_query's rows ({'table': ..., 'rows': ...} each; {} when there are none),
+    or the drill's report, already {schema.table: rows}."""
+    if isinstance(rows, Mapping):
+        if not all(isinstance(n, int) and not isinstance(n, bool) for n in rows.values()):
+            raise ValueError(f"{side} counts are not whole numbers of rows: {rows!r:.200}")
+        return {str(t): n for t, n in rows.items()}
     if not isinstance(rows, list) or not all(isinstance(r, dict) and {"table", "rows"} <= set(r) for r in rows):
         raise ValueError(f"{side} counts are not a list of {{table, rows}} rows: {rows!r:.200}")
     return {str(r["table"]): int(r["rows"]) for r in rows}

@@ -2,8 +2,8 @@
 
 Plain standard library on purpose: the monitoring role copies this file beside files/mlops_metrics.py on the host,
 where a systemd timer runs it with the host's python3 (no Ansible there). The functions here only turn what
-pgBackRest, Airflow's API and the postgresql role's pg_strom withdrawal record say into metrics and write them; the
-script beside them does the reading (a command, HTTP).
+pgBackRest, Airflow's API, the postgresql role's pg_strom withdrawal record and the GPU check say into metrics and
+write them; the script beside them does the reading (a command, HTTP).
 """
 
 from __future__ import annotations
@@ -156,6 +156,30 @@ def backup_metrics(info: Any) -> list[Metric]:
     return out
 
 
+def restore_drill_metrics(report: Any) -> list[Metric]:
+    """The last restore drill's report (the pgbackrest role's pgbackrest_verify_path/last.json): whether it passed,
+    when it ended, how long it took and how many rows the restored copy held."""
+    if not isinstance(report, dict) or not isinstance(report.get("ok"), bool):
+        raise ValueError("the restore drill's last result is not a drill report")
+    labels = {"target": str(report.get("target", ""))[:MAX_LABEL]}
+    return [
+        Metric("restore_drill_success", labels, int(report["ok"]), "1 when the last restore drill passed, else 0."),
+        Metric(
+            "restore_drill_timestamp_seconds",
+            labels,
+            float(report.get("ended") or 0),
+            "When the last restore drill ended, in seconds since the epoch.",
+        ),
+        Metric(
+            "restore_drill_duration_seconds",
+            labels,
+            float(report.get("seconds") or 0),
+            "How long the last restore drill took (restore, WAL replay, start and count).",
+        ),
+        Metric("restore_drill_rows", labels, int(report.get("rows") or 0), "Rows the last drill's restored copy held."),
+    ]
+
+
 def airflow_health_metrics(health: Mapping[str, Any]) -> list[Metric]:
     """Each component /api/v2/monitor/health reports: healthy or not, and its latest heartbeat (0: none yet)."""
     if not isinstance(health, Mapping) or "scheduler" not in health:
@@ -279,6 +303,34 @@ def pg_strom_metrics(records: Mapping[str, Any]) -> list[Metric]:
             )
         )
     return out
+
+
+def gpu_metrics(facts: Mapping[str, Any], expected: int) -> list[Metric]:
+    """What module_utils/gpu.py's gather() finds now against the GPUs the host must show (`expected`: as many as were on
+    its PCI bus when the monitoring role ran, at least one on a host the cloud gave a GPU flavor)."""
+    visible = facts.get("devices") if isinstance(facts.get("devices"), list) else []
+    reason = str(facts.get("reason") or "not given")[:MAX_LABEL]
+    return [
+        Metric(
+            "gpu_expected_devices", {}, int(expected), "NVIDIA GPUs this host must show (the monitoring role's count)."
+        ),
+        Metric("gpu_pci_devices", {}, int(facts.get("count") or 0), "NVIDIA GPUs on the PCI bus now."),
+        Metric(
+            "gpu_driver_loaded",
+            {},
+            1 if facts.get("driver_loaded") else 0,
+            "Whether the NVIDIA kernel driver is loaded.",
+        ),
+        Metric(
+            "gpu_visible_devices", {}, len(visible), "NVIDIA GPUs nvidia-smi lists now (what CUDA and pg_strom see)."
+        ),
+        Metric(
+            "gpu_info",
+            {"reason": reason, "driver_version": str(facts.get("driver_version") or "")},
+            1,
+            "The GPU check's verdict (reason: usable, or why the GPUs cannot be used) and the driver's version.",
+        ),
+    ]
 
 
 def read_record(path: str) -> Any:

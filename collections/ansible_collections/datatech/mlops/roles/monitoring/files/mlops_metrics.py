@@ -1,11 +1,11 @@
 # Managed by the datatech.mlops.monitoring role: changes here are overwritten.
 """Textfile-collector metrics for node_exporter, run by mlops-metrics@COLLECTOR.service (its timer) as root.
 
-    mlops_metrics.py backup|airflow|pg_strom --config /etc/mlops-metrics/COLLECTOR.json
+    mlops_metrics.py backup|airflow|pg_strom|gpu --config /etc/mlops-metrics/COLLECTOR.json
 
 Each run writes DIR/mlops_COLLECTOR.prom atomically. A run that cannot read its source still writes the file, with
 mlops_textfile_success 0 and nothing else, and exits 1 (the journal has why); no secret is ever printed. The logic
-is in textfile_metrics.py beside this file (the collection's module_utils/textfile_metrics.py, unit-tested there).
+is in textfile_metrics.py and gpu.py beside this file (the collection's module_utils, unit-tested there).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import gpu as gpu_check
 import textfile_metrics as tm
 
 TIMEOUT = 30
@@ -46,7 +47,12 @@ def backup(config: dict[str, Any], now: float) -> list[tm.Metric]:
     )
     if done.returncode != 0:
         raise RuntimeError(f"pgbackrest info exited {done.returncode}: {done.stderr.strip()[-300:]}")
-    return tm.backup_metrics(json.loads(done.stdout))
+    out = tm.backup_metrics(json.loads(done.stdout))
+    # The restore drill's last result, once the pgbackrest role's drill has run on this host.
+    if config.get("drill_result") and os.path.exists(config["drill_result"]):
+        with open(config["drill_result"], encoding="utf-8") as source:
+            out += tm.restore_drill_metrics(json.load(source))
+    return out
 
 
 def _request(url: str, context: ssl.SSLContext | None, data: Any = None, token: str = "") -> Any:
@@ -96,7 +102,19 @@ def pg_strom(config: dict[str, Any], now: float) -> list[tm.Metric]:
     )
 
 
-COLLECTORS = {"backup": backup, "airflow": airflow, "pg_strom": pg_strom}
+def gpu(config: dict[str, Any], now: float) -> list[tm.Metric]:
+    """The same check as the pg_strom role's (PCI bus, driver, nvidia-smi), against the GPUs the host must show."""
+    facts = gpu_check.gather(
+        config.get("sysfs_root", "/sys"),
+        config.get("procfs_root", "/proc"),
+        config.get("nvidia_smi", "nvidia-smi"),
+        "",
+        gpu_check.run_subprocess,
+    )
+    return tm.gpu_metrics(facts, int(config["expected"]))
+
+
+COLLECTORS = {"backup": backup, "airflow": airflow, "pg_strom": pg_strom, "gpu": gpu}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -52,3 +52,10 @@ def test_anything_else_is_refused(stamp: object) -> None:
     assert restore_drill_stamp_problems(stamp) == [
         f"pgbackrest_verify_stamp {stamp!r} is not a UTC stamp like 20260131T134500Z"
     ]
+
+
+def test_the_drills_report_of_counts_is_read_as_the_restored_side() -> None:
+    assert restore_drill_problems(rows(ml__a=2), {"ml.a": 2}) == []
+    assert restore_drill_problems(rows(ml__a=2), {"ml.a": 1}) == ["ml.a: 2 rows live, 1 restored"]
+    with pytest.raises(ValueError, match="restored counts are not whole numbers"):
+        restore_drill_problems([], {"ml.a": "2"})

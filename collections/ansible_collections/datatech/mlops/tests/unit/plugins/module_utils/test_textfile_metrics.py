@@ -90,6 +90,24 @@ def test_backup_metrics_refuse_what_is_not_pgbackrest_info(info: Any) -> None:
         tm.backup_metrics(info)
 
 
+def test_restore_drill_metrics_give_the_last_drills_verdict_time_and_rows() -> None:
+    report = {"ok": True, "target": "latest", "ended": 1796281200.5, "seconds": 31.2, "rows": 1941}
+    got = samples(tm.render(tm.restore_drill_metrics(report)))
+    assert got['mlops_restore_drill_success{target="latest"}'] == 1
+    assert got['mlops_restore_drill_timestamp_seconds{target="latest"}'] == 1796281200.5
+    assert got['mlops_restore_drill_duration_seconds{target="latest"}'] == pytest.approx(31.2)
+    assert got['mlops_restore_drill_rows{target="latest"}'] == 1941
+    failed = samples(tm.render(tm.restore_drill_metrics({"ok": False, "target": "latest", "error": "x"})))
+    assert failed['mlops_restore_drill_success{target="latest"}'] == 0
+    assert failed['mlops_restore_drill_timestamp_seconds{target="latest"}'] == 0
+
+
+@pytest.mark.parametrize("report", [None, [], {"ok": "yes"}, {"reason": "unreadable"}])
+def test_restore_drill_metrics_refuse_what_is_not_a_drill_report(report: Any) -> None:
+    with pytest.raises(ValueError, match="not a drill report"):
+        tm.restore_drill_metrics(report)
+
+
 def test_airflow_health_metrics_give_each_heartbeat_and_health() -> None:
     got = samples(tm.render(tm.airflow_health_metrics(HEALTH)))
     assert got['mlops_airflow_heartbeat_timestamp_seconds{component="scheduler"}'] == pytest.approx(1796281200.123456)
@@ -142,6 +160,22 @@ def test_pg_strom_metrics_per_cluster_with_reason_and_since(tmp_path: Path) -> N
     assert tm.clusters(str(tmp_path / "missing")) == []
 
 
+def test_gpu_metrics_count_what_is_seen_against_what_must_be() -> None:
+    seen = {"count": 2, "driver_loaded": True, "driver_version": "580.1", "reason": "usable", "devices": [{}, {}]}
+    got = samples(tm.render(tm.gpu_metrics(seen, 2)))
+    assert got == {
+        "mlops_gpu_expected_devices": 2,
+        "mlops_gpu_pci_devices": 2,
+        "mlops_gpu_driver_loaded": 1,
+        "mlops_gpu_visible_devices": 2,
+        'mlops_gpu_info{driver_version="580.1",reason="usable"}': 1,
+    }
+    gone = samples(tm.render(tm.gpu_metrics({"count": 0, "reason": "no NVIDIA GPU", "devices": "junk"}, 1)))
+    assert gone["mlops_gpu_visible_devices"] == 0
+    assert gone["mlops_gpu_expected_devices"] == 1
+    assert gone['mlops_gpu_info{driver_version="",reason="no NVIDIA GPU"}'] == 1
+
+
 @pytest.fixture(name="script")
 def fixture_script(tmp_path: Path) -> Any:
     """The role's script, imported from a copy laid out as on the host (textfile_metrics.py beside it)."""
@@ -149,11 +183,13 @@ def fixture_script(tmp_path: Path) -> Any:
     folder.mkdir()
     shutil.copy(SCRIPT, folder / "mlops_metrics.py")
     shutil.copy(Path(tm.__file__), folder / "textfile_metrics.py")
+    shutil.copy(Path(tm.__file__).with_name("gpu.py"), folder / "gpu.py")
     spec = importlib.util.spec_from_file_location("mlops_metrics_under_test", folder / "mlops_metrics.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     yield module
     sys.modules.pop("textfile_metrics", None)
+    sys.modules.pop("gpu", None)
     sys.path.remove(str(folder))
 
 
@@ -173,6 +209,27 @@ def test_script_pg_strom_writes_the_clusters(script: Any, tmp_path: Path) -> Non
     assert code == 0
     assert got['mlops_pg_strom_withdrawn{cluster="17/main"}'] == 0
     assert got['mlops_textfile_success{collector="pg_strom"}'] == 1
+
+
+def test_script_gpu_sees_fewer_gpus_than_the_bus_had_when_the_driver_fell_off(script: Any, tmp_path: Path) -> None:
+    device = tmp_path / "sys/bus/pci/devices/0000:00:05.0"
+    device.mkdir(parents=True)
+    (device / "vendor").write_text("0x10de\n")
+    (device / "class").write_text("0x030200\n")
+    (tmp_path / "proc/driver/nvidia/gpus/0000:00:05.0").mkdir(parents=True)
+    smi = tmp_path / "nvidia-smi"
+    smi.write_text(
+        "#!/bin/sh\necho 'Unable to determine the device handle for GPU0000:00:05.0: Unknown Error' >&2\nexit 15\n"
+    )
+    smi.chmod(0o755)
+    roots = {"sysfs_root": str(tmp_path / "sys"), "procfs_root": str(tmp_path / "proc"), "nvidia_smi": str(smi)}
+    code, got = run(script, tmp_path, "gpu", {**roots, "expected": 1})
+    assert code == 0
+    assert got["mlops_gpu_pci_devices"] == 1
+    assert got["mlops_gpu_driver_loaded"] == 1
+    assert got["mlops_gpu_visible_devices"] == 0
+    assert [k for k in got if k.startswith("mlops_gpu_info") and "nvidia-smi failed (exit 15)" in k] != []
+    assert got['mlops_textfile_success{collector="gpu"}'] == 1
 
 
 class FakeAirflow(BaseHTTPRequestHandler):
