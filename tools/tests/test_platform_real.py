@@ -491,13 +491,15 @@ every_minute()
 """
 
 
-def api_call(base: Path, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    """One call to the Airflow API on the published HTTPS port, as the admin, verified with the platform CA."""
-    password = (base / "inventory/.secrets/airflow_admin_password").read_text().strip()
+def api_call(base: Path, method: str, path: str, body: dict[str, Any] | None = None, user: str = "admin") -> Any:
+    """One call to the Airflow API on the published HTTPS port, as the admin (or `user`), verified with the platform
+    CA."""
+    secret = "airflow_admin_password" if user == "admin" else f"airflow_password_{user}"
+    password = (base / "inventory/.secrets" / secret).read_text().strip()
     context = ssl.create_default_context(cafile=str(base / "inventory/.secrets/ca/ca.crt"))
     login = urllib.request.Request(
         f"{BASE_URL}/auth/token",
-        data=json.dumps({"username": "admin", "password": password}).encode(),
+        data=json.dumps({"username": user, "password": password}).encode(),
         headers={"Content-Type": "application/json"},
     )
     with urllib.request.urlopen(login, context=context, timeout=10) as answer:
@@ -550,3 +552,91 @@ def test_restarted_hosts_come_back_without_a_converge_and_the_schedule_runs_agai
     back = wait_for("the health endpoint healthy again after the restart", healthy, 300)
     ran = wait_for("a scheduled run that started after the restart succeeding", scheduled_run_after_restart, 240)
     print(f"fault 3: healthy {back:.0f} s after the restart, a scheduled run succeeded {ran:.0f} s later")
+
+
+# Prometheus, the collectors and the alerts fast enough for a test; everything else as the platform sets it.
+MONITORING_FAST = {
+    "monitoring_scrape_interval": "5s",
+    "monitoring_evaluation_interval": "5s",
+    "monitoring_textfile_interval": "10s",
+    "monitoring_alert_airflow_heartbeat_max_age": "30s",
+}
+
+
+def prometheus(engine, path: str) -> Any:
+    """Prometheus's API on the monitoring host (air01's loopback: it listens nowhere else)."""
+    code = "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())"
+    cmd = engine.cmd("exec", "pair01", "python3", "-c", code, f"http://127.0.0.1:9090{path}")
+    return json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)["data"]
+
+
+def firing(engine, alertname: str, **labels: str) -> list[dict[str, Any]]:
+    return [
+        alert
+        for alert in prometheus(engine, "/api/v1/alerts")["alerts"]
+        if alert["labels"]["alertname"] == alertname
+        and alert["state"] == "firing"
+        and all(alert["labels"].get(k) == v for k, v in labels.items())
+    ]
+
+
+def test_monitoring_watches_the_platform_and_a_stopped_scheduler_and_a_failed_run_fire_their_alerts(
+    platform,
+) -> None:
+    """Fault 4: playbooks/monitoring.yml on the running platform, the Airflow collector logged in with the platform's
+    own Monitoring account; the scheduler stopped, then a DAG run failed."""
+    engine, inventory, base = platform
+    fast = ("-e", json.dumps(MONITORING_FAST))
+    assert playbook(inventory, "playbooks/monitoring.yml", *fast).returncode == 0
+    again = playbook(inventory, "playbooks/monitoring.yml", *fast)
+    assert again.returncode == 0
+    assert_nothing_changed(again)
+
+    def everything_up() -> bool:
+        targets = prometheus(engine, "/api/v1/targets?state=active")["activeTargets"]
+        jobs = sorted((t["labels"]["job"], t["labels"]["host"]) for t in targets if t["health"] == "up")
+        expected = [("alertmanager", "pair01"), ("node", "pdb01"), ("node", "pair01"), ("postgres", "pdb01")]
+        return jobs == sorted([*expected, ("prometheus", "pair01")])
+
+    def airflow_read() -> bool:
+        query = 'mlops_airflow_component_healthy{component="scheduler"} == 1 and on() mlops_textfile_success'
+        query += '{collector="airflow"} == 1'
+        return len(prometheus(engine, f"/api/v1/query?query={quote(query)}")["result"]) == 1
+
+    up = wait_for("every target up", everything_up, 120)
+    read = wait_for("the Airflow collector reading a healthy scheduler", airflow_read, 120)
+    # The collector's account reads DAG runs and nothing else.
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        api_call(base, "GET", "/api/v2/connections", user="monitoring")
+    assert refused.value.code == 403
+
+    scheduler = ("airflow@scheduler.service",)
+    subprocess.run(engine.cmd("exec", "pair01", "systemctl", "stop", *scheduler), check=True)
+    try:
+        fired = wait_for(
+            "AirflowHeartbeatMissing firing for the stopped scheduler",
+            lambda: firing(engine, "AirflowHeartbeatMissing", host="pair01", component="scheduler") != [],
+            180,
+        )
+    finally:
+        subprocess.run(engine.cmd("exec", "pair01", "systemctl", "start", *scheduler), check=True)
+    resolved = wait_for(
+        "AirflowHeartbeatMissing resolved once the scheduler runs",
+        lambda: firing(engine, "AirflowHeartbeatMissing", component="scheduler") == [],
+        180,
+    )
+
+    # A run that ends failed, as a task's failure leaves it (marked so through the API by the admin).
+    runs = api_call(base, "GET", "/api/v2/dags/iris_training/dagRuns?order_by=-start_date&limit=1")["dag_runs"]
+    api_call(base, "PATCH", f"/api/v2/dags/iris_training/dagRuns/{quote(runs[0]['dag_run_id'])}", {"state": "failed"})
+    failed = wait_for(
+        "AirflowDAGRunFailed firing for iris_training",
+        lambda: firing(engine, "AirflowDAGRunFailed", host="pair01", dag_id="iris_training") != [],
+        120,
+    )
+    summary = firing(engine, "AirflowDAGRunFailed", dag_id="iris_training")[0]["annotations"]["summary"]
+    assert "iris_training" in summary
+    print(
+        f"fault 4: targets up in {up:.0f} s, Airflow read in {read:.0f} s; stopped scheduler fired in {fired:.0f} s,"
+        f" resolved {resolved:.0f} s after its start; failed run fired in {failed:.0f} s ({summary})"
+    )

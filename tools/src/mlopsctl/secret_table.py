@@ -91,7 +91,7 @@ SECRETS: tuple[Secret, ...] = (
         24,
         "airflow",
         "airflow_users",
-        "an Airflow account's password (the deployer's and the ML team's)",
+        "an Airflow account's password (the deployer's, the monitoring collector's and the ML team's)",
         rotate_accounts=("deployer",),
     ),
     Secret(

@@ -80,20 +80,34 @@ def airflow_secrets(
 _USED_ONLY_WITH = {"airflow_redis_password": ("celery", "broker_url")}
 
 
-def unrecovered_secrets(missing: list[str], in_use: dict[str, str], cfg_text: str) -> list[str]:
+def unrecovered_secrets(
+    missing: list[str], in_use: dict[str, str], cfg_text: str, accounts_text: str = ""
+) -> list[str]:
     """The missing secrets a running Airflow host uses but could not give back: generating those would break it.
 
-    A secret the host does not use yet (the broker's password on a LocalExecutor host being moved to Celery) is safe
-    to generate, so it is not among them."""
+    A secret the host does not use yet is safe to generate, so it is not among them: the broker's password on a
+    LocalExecutor host being moved to Celery, or the password of an account the host's accounts.json (the airflow
+    role's list of the accounts it made) does not have yet."""
     cfg = configparser.ConfigParser(interpolation=None)
     try:
         cfg.read_string(cfg_text or "")
     except configparser.Error as exc:
         raise AnsibleFilterError(f"airflow_unrecovered_secrets: airflow.cfg cannot be read: {exc}") from exc
+    try:
+        accounts = json.loads(accounts_text) if accounts_text else None
+    except ValueError as exc:
+        raise AnsibleFilterError(f"airflow_unrecovered_secrets: accounts.json cannot be read: {exc}") from exc
+    made = (
+        {f"airflow_password_{user.get('name')}" for user in accounts.get("users", []) if isinstance(user, dict)}
+        if isinstance(accounts, dict)
+        else None
+    )
     return [
         name
         for name in missing
-        if name not in in_use and (name not in _USED_ONLY_WITH or cfg.has_option(*_USED_ONLY_WITH[name]))
+        if name not in in_use
+        and (name not in _USED_ONLY_WITH or cfg.has_option(*_USED_ONLY_WITH[name]))
+        and not (made is not None and name.startswith("airflow_password_") and name not in made)
     ]
 
 

@@ -112,3 +112,16 @@ def test_a_running_host_is_protected_from_new_values_of_what_it_uses_but_not_of_
     ]
     with pytest.raises(AnsibleError, match=r"airflow\.cfg cannot be read"):
         render(expression, missing=missing, in_use=in_use, cfg="no section header")
+
+
+def test_an_account_the_running_host_has_not_made_yet_may_get_a_new_password():
+    local = cfg("pw", "not-a-platform-key=")
+    missing = ["airflow_password_monitoring", "airflow_password_anna"]
+    expression = "missing | datatech.mlops.airflow_unrecovered_secrets({}, cfg, accounts)"
+    # accounts.json lists anna (whose password could not be read back): hers is refused, the new account's is not.
+    made = json.dumps({"users": [{"name": "anna"}, "junk"]})
+    assert render(expression, missing=missing, cfg=local, accounts=made) == ["airflow_password_anna"]
+    # Without accounts.json nothing says which accounts exist: every one is protected.
+    assert render(expression, missing=missing, cfg=local, accounts="") == missing
+    with pytest.raises(AnsibleError, match=r"accounts\.json cannot be read"):
+        render(expression, missing=missing, cfg=local, accounts="{not json")
