@@ -123,3 +123,25 @@ def test_a_missing_platform_ca_says_to_converge_first(tmp_path: Path) -> None:
     api = AirflowApi("https://localhost:8443", "admin", "pw", ca_file=str(tmp_path / "ca.crt"))
     with pytest.raises(ApiError, match=r"ca\.crt does not exist: converge the platform first"):
         api.dag_ids()
+
+
+def test_send_posts_json_with_the_token_and_logs_in_again_once_it_expired() -> None:
+    seen: list[tuple[str, str, Any, str]] = []
+    tokens = iter(["t1", "t2"])
+    expire = [True]
+
+    def api(request: Any, timeout: float) -> io.BytesIO:
+        if request.full_url.endswith("/auth/token"):
+            return io.BytesIO(json.dumps({"access_token": next(tokens)}).encode())
+        if expire[0]:
+            expire[0] = False
+            raise urllib.error.HTTPError(request.full_url, 401, "expired", {}, None)  # type: ignore[arg-type]
+        seen.append(
+            (request.get_method(), request.full_url, json.loads(request.data), request.headers["Authorization"])
+        )
+        assert request.headers["Content-type"] == "application/json"
+        return io.BytesIO(b'{"dag_run_id": "r1"}')
+
+    client = AirflowApi(URL, "admin", "pw", opener=api)
+    assert client.send("POST", "/api/v2/dags/d/dagRuns", {"logical_date": None}) == {"dag_run_id": "r1"}
+    assert seen == [("POST", f"{URL}/api/v2/dags/d/dagRuns", {"logical_date": None}, "Bearer t2")]

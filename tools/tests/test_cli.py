@@ -112,6 +112,10 @@ def test_cli_holds_only_the_parser_dispatch_and_error_handling() -> None:
         ),
         (["bench", "gpu", "--dsn", "postgresql://nobody@127.0.0.1:1/x", "--runs", "0"], "--runs must be 1 or more"),
         (["db", "restore", "--to", "0001-01-01T00:00:00+05:00"], "is before year 1 in UTC"),
+        (["bench", "workers", "site"], "workers runs on its own"),
+        (["bench", "workers", "--runs", "2"], "medians need --runs 3 or more"),
+        # The repository's mlopsctl.toml has no worker host.
+        (["bench", "workers"], "needs two hosts in airflow_workers (mlopsctl.toml has 0)"),
     ],
 )
 def test_bad_numbers_and_times_are_one_error_before_anything_runs(argv, message, root: Path, capsys) -> None:

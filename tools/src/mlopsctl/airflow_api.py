@@ -112,10 +112,18 @@ class AirflowApi:
 
     def get(self, path: str, **query: Any) -> Any:
         """GET an API path; a 401 (tokens expire during long waits) logs in once more and retries."""
-        url = f"{self.url}{path}" + (f"?{urllib.parse.urlencode(query)}" if query else "")
+        return self.send("GET", f"{path}?{urllib.parse.urlencode(query)}" if query else path)
+
+    def send(self, method: str, path: str, body: Any = None) -> Any:
+        """An API call with a JSON body (POST, PATCH) or none; a 401 logs in once more and retries, as for get."""
+        url = f"{self.url}{path}"
+        data = None if body is None else json.dumps(body).encode()
 
         def request(token: str) -> urllib.request.Request:
-            return urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+            headers = {"Authorization": f"Bearer {token}"}
+            if data is not None:
+                headers["Content-Type"] = "application/json"
+            return urllib.request.Request(url, data=data, method=method, headers=headers)
 
         try:
             return self._call(request(self._token or self.login()))

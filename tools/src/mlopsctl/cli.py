@@ -67,13 +67,16 @@ def build_parser() -> argparse.ArgumentParser:
     image.add_argument("--distribution", choices=DISTRIBUTIONS, help="Debian release (default: the settings file's)")
     image.set_defaults(func=commands.image.run)
 
-    bench = sub.add_parser("bench", help="medians of several runs: site.yml cold/floor/no-op, DAG deploy latency")
+    bench = sub.add_parser(
+        "bench", help="medians of several runs: site.yml cold/floor/no-op, DAG deploy latency, workers"
+    )
     bench.add_argument(
         "targets",
         nargs="*",
         metavar="TARGET",
         help="site (fresh hosts each run, next to a bare install) and/or dags (on the local hosts); default: both; "
-        "or gpu alone (pg_strom on/off, star-join aggregates; needs --inventory or --dsn)",
+        "or gpu alone (pg_strom on/off, star-join aggregates; needs --inventory or --dsn), or workers alone (the "
+        "same CPU-bound tasks on one Celery worker and on two; needs two airflow_workers hosts in mlopsctl.toml)",
     )
     bench.add_argument("--runs", type=int, default=3, help="runs of each timed step (3 or more; medians)")
     bench.add_argument("--drops", type=int, default=5, help="DAG files dropped for Airflow's own pick-up (5 or more)")
@@ -85,7 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--workers", type=int, help="gpu: parallel CPU workers in both modes (default: every CPU)")
     bench.set_defaults(func=commands.bench.run)
 
-    docs = sub.add_parser("docs", help="regenerate role READMEs (argument specs) and the Terraform variables tables")
+    docs = sub.add_parser(
+        "docs",
+        help="regenerate role READMEs, the Terraform variables tables, the reference pages and the Grafana dashboard",
+    )
     # The reference page of mlopsctl's commands is generated from this very parser.
     docs.set_defaults(func=functools.partial(commands.docs.run, parser=parser))
 

@@ -1,4 +1,5 @@
-"""`mlopsctl bench [site] [dags]` on the local lab, or `mlopsctl bench gpu` on a db host or a DSN."""
+"""`mlopsctl bench [site] [dags]` on the local lab, `mlopsctl bench workers` on a local lab with two Celery workers,
+or `mlopsctl bench gpu` on a db host or a DSN."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from mlopsctl.lab.bench import bench_json
 from mlopsctl.lab.bench_dags import bench_dag_delivery, dags_report
 from mlopsctl.lab.bench_gpu import bench_gpu
 from mlopsctl.lab.bench_site import bench_site, site_report
+from mlopsctl.lab.bench_workers import bench_workers, workers, workers_report
 from mlopsctl.lab.config import load_config
 from mlopsctl.lab.engine import detect_engine
 from mlopsctl.progress import say
@@ -33,6 +35,19 @@ def run(args: argparse.Namespace) -> int:
         if args.runs < 1 or (args.workers is not None and args.workers < 0):
             raise ConfigError("bench gpu: --runs must be 1 or more and --workers 0 or more")
         print(bench_gpu(args.inventory, args.dsn, args.scale, args.seed, args.runs, args.workers))
+        return 0
+    if "workers" in args.targets:
+        # One worker against two on the local lab's airflow_workers: a lab of its own (mlopsctl.toml with workers).
+        if args.targets != ["workers"]:
+            raise ConfigError("bench: workers runs on its own (the local lab's two Celery workers), not with others")
+        if args.runs < 3:
+            raise ConfigError("bench workers: medians need --runs 3 or more")
+        cfg = load_config(args.config, engine=args.engine)
+        hosts = workers(cfg)
+        inventory = local_inventory(args.root)
+        _, api = local_api(args.root, cfg, inventory)
+        figures, slots = bench_workers(detect_engine(cfg.engine), hosts, args.root, inventory, api, args.runs)
+        say("\n".join(workers_report(figures, slots)))
         return 0
     targets = args.targets or list(TARGETS)
     unknown = sorted(set(targets) - set(TARGETS))
