@@ -144,6 +144,9 @@ def one_run(api: AirflowApi, sleep: float = 1.0) -> tuple[float, set[str]]:
 
 def set_worker(engine: Engine, host: str, running: bool) -> None:
     """The Celery worker on `host` stopped (warm shutdown, as systemd stops it) or started and ready for tasks."""
+    active = subprocess.run(engine.cmd("exec", host, "systemctl", "is-active", "--quiet", WORKER_UNIT)).returncode == 0
+    if active == running:
+        return
     since = time.strftime("%Y-%m-%d %H:%M:%S")
     subprocess.run(engine.cmd("exec", host, "systemctl", "start" if running else "stop", WORKER_UNIT), check=True)
     if not running:
@@ -188,7 +191,8 @@ def bench_workers(
                         f"bench workers: the {mode}-worker run ran on {sorted(used)}, not {sorted(expected)}"
                     )
                 figures[mode].append(seconds)
-                say(f"    {mode} worker(s), run {run}/{runs}: {seconds:.1f} s on {', '.join(sorted(used))}")
+                label = "one worker" if mode == "one" else "two workers"
+                say(f"    {label}, run {run}/{runs}: {seconds:.1f} s on {', '.join(sorted(used))}")
     finally:
         set_worker(engine, second, True)
         say("==> the repository's dags/ deployed back")
