@@ -28,7 +28,7 @@ def test_the_plan_gives_one_worker_four_waves_of_its_slots_and_the_floor_of_seco
 
 
 def test_the_dag_is_python_with_one_mapped_task_of_the_planned_work() -> None:
-    text = bw.DAG_TEMPLATE.format(dag_id=bw.DAG_ID, tasks=8, rounds=1234, block=bw.BLOCK)
+    text = bw.DAG_TEMPLATE.format(dag_id=bw.DAG_ID, tasks=8, rounds=1234, block_size=bw.BLOCK_SIZE)
     tree = ast.parse(text)
     loops = [n for n in ast.walk(tree) if isinstance(n, ast.For)]
     assert [ast.unparse(loop.iter) for loop in loops] == ["range(1234)"]

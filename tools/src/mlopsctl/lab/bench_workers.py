@@ -35,7 +35,7 @@ ONE_WORKER_SECONDS = 32.0
 WAVES = 4
 RUN_TIMEOUT = 900.0
 # The block each round hashes; a round is a fixed amount of CPU work, so the tasks take as long on any worker.
-BLOCK = b"\0" * 4096
+BLOCK_SIZE = 4096
 
 DAG_TEMPLATE = """
 import hashlib
@@ -50,9 +50,9 @@ from airflow.sdk import dag, task
 def bench_workers():
     @task
     def burn(index: int) -> str:
-        digest = b""
+        digest, block = b"", bytes({block_size})
         for _ in range({rounds}):
-            digest = hashlib.sha256(digest + {block!r}).digest()
+            digest = hashlib.sha256(digest + block).digest()
         return socket.gethostname()
 
     burn.expand(index=list(range({tasks})))
@@ -73,10 +73,10 @@ class Plan:
 
 def rounds_per_second(seconds: float = 0.5) -> float:
     """This machine's hashing speed (the local hosts share its CPU), measured for `seconds`."""
-    digest, done, start = b"", 0, time.perf_counter()
+    digest, block, done, start = b"", bytes(BLOCK_SIZE), 0, time.perf_counter()
     while (elapsed := time.perf_counter() - start) < seconds:
         for _ in range(1000):
-            digest = hashlib.sha256(digest + BLOCK).digest()
+            digest = hashlib.sha256(digest + block).digest()
         done += 1000
     return done / elapsed
 
@@ -175,7 +175,7 @@ def bench_workers(
     with tempfile.TemporaryDirectory(prefix="mlops-bench-workers-") as tmp:
         source = Path(tmp) / "dags"
         shutil.copytree(root / "dags", source, ignore=shutil.ignore_patterns("__pycache__", "tests"))
-        dag = DAG_TEMPLATE.format(dag_id=DAG_ID, tasks=work.tasks, rounds=work.rounds, block=BLOCK)
+        dag = DAG_TEMPLATE.format(dag_id=DAG_ID, tasks=work.tasks, rounds=work.rounds, block_size=BLOCK_SIZE)
         (source / f"{DAG_ID}.py").write_text(dag)
         say("==> the benchmark's DAG deployed to the scheduler host and every worker")
         bench_playbook(root, inventory, "playbooks/dags.yml", dags_extra_vars(source=source))
